@@ -1,0 +1,21 @@
+/**
+ * The Worker's HTTP surface: one Hono app, a route module per concern.
+ * `createApp(bot)` takes the bot so tests can drive the app with bots of their own.
+ */
+import { Hono } from "hono";
+import type { Env } from "./env";
+import { describeError, log } from "./log";
+import { wechatRoutes } from "./routes/wechat";
+import type { Bot } from "./wechat/router";
+
+export function createApp<E extends Env>(bot: Bot<E>) {
+  const app = new Hono<{ Bindings: E }>();
+  app.route("/wechat", wechatRoutes(bot));
+  app.get("/", (c) => c.text("WeChat Official Account backend. WeChat calls /wechat.\n"));
+  app.notFound((c) => c.text("not found", 404));
+  app.onError((err, c) => {
+    log("error", { path: new URL(c.req.url).pathname, ...describeError(err) });
+    return c.text("internal error", 500);
+  });
+  return app;
+}

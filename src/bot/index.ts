@@ -1,0 +1,42 @@
+/**
+ * 你的公众号 — the account's own behaviour. This is the one file to edit.
+ *
+ * Each route takes a handler that receives `ctx.message` (typed by the route:
+ * a `subscribe` handler sees `EventKey`, a `voice` handler `Recognition`) and
+ * returns a reply: a string (text), `reply.image(...)`, `reply.news(...)`, …,
+ * or nothing (WeChat gets `success` and the follower sees nothing).
+ * Most specific route wins: exact text > text pattern > message type > fallback.
+ */
+import type { Env } from "../env";
+import { Bot, reply } from "../wechat";
+import { MENU_REPLIES } from "./menu";
+
+export const bot = new Bot<Env>();
+
+// 鹦鹉学舌: text comes straight back.
+bot.on("text", ({ message }) => message.Content);
+
+bot.on("voice", ({ message }) =>
+  message.Recognition ? message.Recognition : "抱歉，没有识别出这条语音的内容。",
+);
+
+bot.on("image", () => "收到您的图片了！");
+bot.on("location", ({ message }) => `您的位置：${message.Label || `${message.Location_X}, ${message.Location_Y}`}`);
+bot.on("link", ({ message }) => `收到链接：${message.Title}`);
+
+bot.event("subscribe", ({ message }) => {
+  const key = message.EventKey ?? "";
+  // Subscribing through a parametric QR code carries its scene as "qrscene_<scene>".
+  return key.startsWith("qrscene_")
+    ? `感谢您的关注!\n您是扫描二维码关注的，场景：${key.slice("qrscene_".length)}`
+    : "感谢您的关注!";
+});
+
+bot.event("unsubscribe", () => reply.nothing());
+
+bot.event("SCAN", ({ message }) => `您扫描了二维码，场景：${message.EventKey}`);
+
+bot.event("CLICK", ({ message }) => MENU_REPLIES[message.EventKey]?.() ?? `菜单「${message.EventKey}」还没有设置回复。`);
+
+// Everything else: a short text for messages, silence for events.
+bot.fallback(({ message }) => (message.MsgType === "event" ? reply.nothing() : "收到！"));

@@ -1,0 +1,209 @@
+/**
+ * The callback pipeline, from WeChat's request to the reply that leaves:
+ *   verify signature → read body → (decrypt) → parse → dispatch to the bot →
+ *   render the reply → (encrypt).
+ * Runtime-agnostic (a Request in, a Response out) so the routes stay thin and
+ * the same code can be driven in-process by benchmarks.
+ */
+import { ConfigError, callbackConfig, type CallbackConfig } from "./config";
+import type { Env } from "./env";
+import { describeError, log } from "./log";
+import { randomBytes, utf8Decoder } from "./wechat/bytes";
+import { CryptoError } from "./wechat/crypto";
+import { toMessage } from "./wechat/messages";
+import { renderEncrypted, renderReply } from "./wechat/replies";
+import type { Bot, Mode } from "./wechat/router";
+import { sign, verifySignature } from "./wechat/signature";
+import { XmlError, parseXml, textOf } from "./wechat/xml";
+
+/** WeChat's messages are a few hundred bytes; anything past this is not WeChat. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const TEXT = { "content-type": "text/plain; charset=utf-8" };
+const XML = { "content-type": "application/xml; charset=utf-8" };
+
+/** A refusal: status and a short reason that quotes nothing from the request. */
+class Refusal extends Error {
+  constructor(
+    readonly status: 400 | 403 | 413,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export interface CallbackContext<E extends Env> {
+  env: E;
+  bot: Bot<E>;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** `GET /wechat`: WeChat's server check (验证服务器地址的有效性). */
+export async function verifyServer(url: URL, env: Env): Promise<Response> {
+  const started = Date.now();
+  try {
+    const config = callbackConfig(env);
+    const q = url.searchParams;
+    const echostr = q.get("echostr");
+    if (echostr === null) throw new Refusal(400, "missing query parameter: echostr");
+    await checkQuery(q, config);
+    log("verify", { outcome: "ok", status: 200, ms: Date.now() - started });
+    return new Response(echostr, { headers: TEXT });
+  } catch (e) {
+    return failure("verify", e, started, {});
+  }
+}
+
+/** `POST /wechat`: one message or event, answered with a passive reply. */
+export async function handleCallback<E extends Env>(request: Request, url: URL, ctx: CallbackContext<E>): Promise<Response> {
+  const started = Date.now();
+  const fields: Record<string, string | number | undefined> = {};
+  try {
+    const config = callbackConfig(ctx.env);
+    const q = url.searchParams;
+    const encryptType = q.get("encrypt_type");
+    if (encryptType !== null && encryptType !== "aes" && encryptType !== "raw") {
+      throw new Refusal(400, "unknown encrypt_type");
+    }
+    const encrypted = encryptType === "aes";
+    const msgSignature = q.get("msg_signature");
+    if (encrypted && msgSignature === null) throw new Refusal(400, "missing query parameter: msg_signature");
+    const { timestamp, nonce } = await checkQuery(q, config);
+
+    const body = await readBody(request);
+    const outer = parseXml(body);
+    let mode: Mode = "plaintext";
+    let inner = outer;
+    if (encrypted) {
+      const encrypt = textOf(outer, "Encrypt");
+      if (encrypt === undefined || encrypt.length === 0) throw new Refusal(400, "encrypted message without Encrypt");
+      if (!(await verifySignature(msgSignature!, config.token, timestamp, nonce, encrypt))) {
+        throw new Refusal(403, "forged msg_signature");
+      }
+      const cipher = await cipherOf(config);
+      inner = parseXml(await cipher.decrypt(encrypt));
+      // 兼容模式 sends the plaintext fields beside Encrypt; only the decrypted copy is trusted.
+      mode = outer["MsgType"] === undefined ? "safe" : "compatible";
+    }
+    const message = toMessage(inner);
+    fields.mode = mode;
+    fields.type = message.MsgType === "event" ? `event.${message.Event}` : message.MsgType;
+
+    let reply;
+    try {
+      reply = await ctx.bot.dispatch({ message, env: ctx.env, mode, waitUntil: (p) => ctx.waitUntil(p) });
+    } catch (e) {
+      // A handler's bug is ours, not WeChat's: answer `success` (silence) rather
+      // than a 5xx that WeChat shows the follower as "该公众号暂时无法提供服务".
+      log("callback", { ...fields, outcome: "handler_error", status: 200, ms: Date.now() - started, ...describeError(e) });
+      return new Response("success", { headers: TEXT });
+    }
+    const xml = renderReply(reply, message.FromUserName, message.ToUserName, Date.now());
+    fields.reply = reply.type;
+    if (xml === "success" || !encrypted) {
+      log("callback", { ...fields, outcome: "replied", status: 200, ms: Date.now() - started });
+      return new Response(xml, { headers: xml === "success" ? TEXT : XML });
+    }
+    const out = await encryptReply(xml, config);
+    log("callback", { ...fields, outcome: "replied", status: 200, ms: Date.now() - started });
+    return new Response(out, { headers: XML });
+  } catch (e) {
+    return failure("callback", e, started, fields);
+  }
+}
+
+async function encryptReply(xml: string, config: CallbackConfig): Promise<string> {
+  const cipher = await cipherOf(config);
+  const encrypt = await cipher.encrypt(xml);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = randomNonce();
+  const signature = await sign(config.token, timestamp, nonce, encrypt);
+  return renderEncrypted(encrypt, signature, timestamp, nonce);
+}
+
+async function cipherOf(config: CallbackConfig) {
+  if (config.cipher instanceof ConfigError) throw config.cipher;
+  return config.cipher;
+}
+
+/** Ten random digits, as WeChat's own nonces look. */
+function randomNonce(): string {
+  const bytes = randomBytes(10);
+  let out = "";
+  for (const b of bytes) out += String(b % 10);
+  return out;
+}
+
+const TIMESTAMP = /^\d{1,12}$/;
+
+/** Presence, replay window, then the signature; throws a Refusal. */
+async function checkQuery(q: URLSearchParams, config: CallbackConfig): Promise<{ timestamp: string; nonce: string }> {
+  const signature = q.get("signature");
+  const timestamp = q.get("timestamp");
+  const nonce = q.get("nonce");
+  if (signature === null || timestamp === null || nonce === null) {
+    throw new Refusal(400, "missing query parameter: signature, timestamp and nonce are required");
+  }
+  if (!TIMESTAMP.test(timestamp)) throw new Refusal(400, "timestamp is not a number");
+  if (config.replayWindowS > 0 && Math.abs(Date.now() / 1000 - Number(timestamp)) > config.replayWindowS) {
+    throw new Refusal(403, "timestamp outside the replay window");
+  }
+  if (!(await verifySignature(signature, config.token, timestamp, nonce))) {
+    throw new Refusal(403, "forged signature");
+  }
+  return { timestamp, nonce };
+}
+
+/** The body as text, refusing more than MAX_BODY_BYTES whatever Content-Length claims. */
+async function readBody(request: Request): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
+  if (request.body === null) throw new Refusal(400, "empty body");
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw new Refusal(413, "body over 64 KiB");
+    }
+    chunks.push(value);
+  }
+  let bytes: Uint8Array;
+  if (chunks.length === 1) bytes = chunks[0]!;
+  else {
+    bytes = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.byteLength;
+    }
+  }
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw new Refusal(400, "body is not UTF-8");
+  }
+}
+
+function failure(event: string, e: unknown, started: number, fields: Record<string, string | number | undefined>): Response {
+  const ms = Date.now() - started;
+  if (e instanceof Refusal) {
+    log(event, { ...fields, outcome: "refused", status: e.status, reason: e.reason, ms });
+    return new Response(e.reason, { status: e.status, headers: TEXT });
+  }
+  if (e instanceof XmlError || e instanceof CryptoError) {
+    const reason = e instanceof CryptoError ? `undecryptable message (${e.code})` : e.message;
+    log(event, { ...fields, outcome: "refused", status: 400, reason, ms });
+    return new Response(reason, { status: 400, headers: TEXT });
+  }
+  if (e instanceof ConfigError) {
+    log(event, { ...fields, outcome: "config_error", status: 500, variable: e.variable, ms });
+    return new Response(`Configuration error: ${e.message}`, { status: 500, headers: TEXT });
+  }
+  log(event, { ...fields, outcome: "error", status: 500, ms, ...describeError(e) });
+  return new Response("internal error", { status: 500, headers: TEXT });
+}

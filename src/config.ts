@@ -1,0 +1,88 @@
+/**
+ * Reads and checks configuration once per `env` object (once per isolate in
+ * production), so the hot path never re-parses a var or re-imports a key.
+ * A missing or malformed value is a ConfigError that names the variable and
+ * never its value.
+ */
+import type { Env } from "./env";
+import { MessageCipher, decodeEncodingAESKey } from "./wechat/crypto";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: keyof Env,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface CallbackConfig {
+  token: string;
+  /** 0 = no replay check. */
+  replayWindowS: number;
+  replyDeadlineMs: number;
+  /** The cipher for encrypted modes, or the reason there is none. */
+  cipher: Promise<MessageCipher> | ConfigError;
+}
+
+const callbackConfigs = new WeakMap<Env, CallbackConfig | ConfigError>();
+
+/** The callback's configuration; throws ConfigError when it cannot serve at all. */
+export function callbackConfig(env: Env): CallbackConfig {
+  let config = callbackConfigs.get(env);
+  if (config === undefined) {
+    try {
+      config = readCallbackConfig(env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      config = e;
+    }
+    callbackConfigs.set(env, config);
+  }
+  if (config instanceof ConfigError) throw config;
+  return config;
+}
+
+function readCallbackConfig(env: Env): CallbackConfig {
+  const token = env.WECHAT_TOKEN;
+  if (typeof token !== "string" || token.length === 0) {
+    throw new ConfigError("WECHAT_TOKEN", "is not set: `wrangler secret put WECHAT_TOKEN` (the Token of 服务器配置)");
+  }
+  return {
+    token,
+    replayWindowS: integerVar(env, "REPLAY_WINDOW_S", 300, 0),
+    replyDeadlineMs: integerVar(env, "REPLY_DEADLINE_MS", 4000, 1),
+    cipher: readCipher(env),
+  };
+}
+
+function readCipher(env: Env): Promise<MessageCipher> | ConfigError {
+  const key = env.WECHAT_ENCODING_AES_KEY;
+  if (key === undefined || key === "") {
+    return new ConfigError(
+      "WECHAT_ENCODING_AES_KEY",
+      "is not set, but WeChat sent an encrypted message (兼容模式/安全模式): `wrangler secret put WECHAT_ENCODING_AES_KEY`",
+    );
+  }
+  // A malformed key is refused for every callback, not only encrypted ones,
+  // so that a typo shows up the first time WeChat calls.
+  if (decodeEncodingAESKey(key) === null) {
+    throw new ConfigError("WECHAT_ENCODING_AES_KEY", "must be the 43 letters and digits shown in 服务器配置");
+  }
+  const appId = env.WECHAT_APPID;
+  if (typeof appId !== "string" || appId.length === 0) {
+    return new ConfigError("WECHAT_APPID", "is not set, but encrypted messages need it: set it in wrangler.toml [vars]");
+  }
+  return MessageCipher.create(key, appId);
+}
+
+function integerVar(env: Env, name: "REPLAY_WINDOW_S" | "REPLY_DEADLINE_MS", fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = typeof raw === "number" ? raw : /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(name, `must be a whole number ≥ ${min}`);
+  }
+  return value;
+}

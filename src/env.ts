@@ -1,0 +1,22 @@
+/**
+ * The Worker's bindings and vars, as `../shared/contract.md` names them.
+ * Vars arrive as strings (or numbers when written unquoted in wrangler.toml).
+ */
+export interface Env {
+  /** The account's AppID. */
+  WECHAT_APPID?: string;
+  /** AppSecret, for API calls (secret). */
+  WECHAT_APPSECRET?: string;
+  /** The Token of 服务器配置 (secret). */
+  WECHAT_TOKEN?: string;
+  /** 43-character EncodingAESKey (secret); enables compatible and safe modes. */
+  WECHAT_ENCODING_AES_KEY?: string;
+  /** Bearer token for /admin/* (secret); admin is refused while unset. */
+  ADMIN_TOKEN?: string;
+  /** Upstream API base; defaults to https://api.weixin.qq.com. */
+  WECHAT_API_BASE?: string;
+  /** Milliseconds before a slow handler is answered `success`; default 4000. */
+  REPLY_DEADLINE_MS?: string | number;
+  /** Seconds a callback's timestamp may be from now; 0 disables; default 300. */
+  REPLAY_WINDOW_S?: string | number;
+}

@@ -1,0 +1,144 @@
+/**
+ * WeChat's message encryption (安全模式 / 兼容模式): AES-256-CBC, key = the
+ * EncodingAESKey base64-decoded, IV = the key's first 16 bytes, plaintext =
+ * random(16) ‖ uint32be(length) ‖ message ‖ appid, PKCS#7-padded to
+ * 32-byte blocks.
+ *
+ * Web Crypto's AES-CBC always pads to 16 bytes itself, and refuses on decrypt
+ * any padding byte above 16 — about half of WeChat's messages. Both are solved
+ * without a JavaScript AES:
+ * - encrypt: pad to 32 ourselves; Web Crypto then appends one whole block of
+ *   its own padding, which is simply dropped (CBC output is a prefix chain).
+ * - decrypt: append one block that decrypts to a whole block of 16-byte
+ *   padding. That block is E(C_last ⊕ 0x10…10), which is exactly what Web
+ *   Crypto returns for encrypting the empty message with IV = C_last. Web
+ *   Crypto strips that block and hands back WeChat's own padding intact, which
+ *   is then checked byte by byte here.
+ */
+import { base64ToBytes, bytesToBase64, randomBytes, utf8Decoder, utf8Encoder } from "./bytes";
+
+const BLOCK = 16;
+const PAD_BLOCK = 32;
+const EMPTY = new Uint8Array(0);
+
+/** Why a payload was refused; `code` names it without echoing any content. */
+export class CryptoError extends Error {
+  constructor(
+    readonly code:
+      | "bad_base64"
+      | "bad_length"
+      | "bad_padding"
+      | "bad_message_length"
+      | "bad_utf8"
+      | "appid_mismatch",
+    message: string,
+  ) {
+    super(message);
+    this.name = "CryptoError";
+  }
+}
+
+/** Decodes a 43-character EncodingAESKey to its 32-byte AES key, or null when malformed. */
+export function decodeEncodingAESKey(encodingAESKey: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9]{43}$/.test(encodingAESKey)) return null;
+  // The key is 32 bytes written as 43 base64 characters without the final "=".
+  const binary = atob(encodingAESKey + "=");
+  if (binary.length !== 32) return null;
+  const key = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) key[i] = binary.charCodeAt(i);
+  return key;
+}
+
+export class MessageCipher {
+  readonly #key: CryptoKey;
+  readonly #iv: Uint8Array;
+  readonly #appId: Uint8Array;
+
+  private constructor(key: CryptoKey, iv: Uint8Array, appId: Uint8Array) {
+    this.#key = key;
+    this.#iv = iv;
+    this.#appId = appId;
+  }
+
+  /** Imports the key once; keep the instance for the isolate's lifetime. */
+  static async create(encodingAESKey: string, appId: string): Promise<MessageCipher> {
+    const raw = decodeEncodingAESKey(encodingAESKey);
+    if (raw === null) throw new TypeError("EncodingAESKey must be 43 characters of [A-Za-z0-9]");
+    const key = await crypto.subtle.importKey("raw", raw, "AES-CBC", false, ["encrypt", "decrypt"]);
+    return new MessageCipher(key, raw.slice(0, BLOCK), utf8Encoder.encode(appId));
+  }
+
+  /** Encrypts a reply; `random` is for reproducing published vectors only. */
+  async encrypt(message: string, random: Uint8Array = randomBytes(BLOCK)): Promise<string> {
+    const body = utf8Encoder.encode(message);
+    const unpadded = BLOCK + 4 + body.length + this.#appId.length;
+    const pad = PAD_BLOCK - (unpadded % PAD_BLOCK); // 1..32: a full block when aligned
+    const plain = new Uint8Array(unpadded + pad);
+    plain.set(random.subarray(0, BLOCK), 0);
+    new DataView(plain.buffer).setUint32(BLOCK, body.length, false);
+    plain.set(body, BLOCK + 4);
+    plain.set(this.#appId, BLOCK + 4 + body.length);
+    plain.fill(pad, unpadded);
+    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: this.#iv }, this.#key, plain);
+    // Drop Web Crypto's own trailing padding block.
+    return bytesToBase64(new Uint8Array(out, 0, plain.length));
+  }
+
+  /**
+   * Decrypts an `Encrypt` field and returns the message. Refuses (CryptoError)
+   * anything but a well-formed payload for this appid: strict base64, whole
+   * blocks, every padding byte, the length field within bounds, exact appid.
+   */
+  async decrypt(encrypted: string): Promise<string> {
+    const cipher = base64ToBytes(encrypted);
+    if (cipher === null) throw new CryptoError("bad_base64", "Encrypt is not base64");
+    const n = cipher.length;
+    // At least random(16) + length(4) + padding: two blocks.
+    if (n < PAD_BLOCK || n % BLOCK !== 0) {
+      throw new CryptoError("bad_length", "Encrypt is not a whole number of AES blocks");
+    }
+    const last = cipher.subarray(n - BLOCK);
+    const tail = await crypto.subtle.encrypt({ name: "AES-CBC", iv: last }, this.#key, EMPTY);
+    const extended = new Uint8Array(n + BLOCK);
+    extended.set(cipher, 0);
+    extended.set(new Uint8Array(tail, 0, BLOCK), n);
+    let plain: Uint8Array;
+    try {
+      plain = new Uint8Array(
+        await crypto.subtle.decrypt({ name: "AES-CBC", iv: this.#iv }, this.#key, extended),
+      );
+    } catch {
+      // Unreachable by construction (the appended block always unpads cleanly);
+      // kept so that no runtime surprise can become a 5xx.
+      throw new CryptoError("bad_padding", "bad padding");
+    }
+
+    const pad = plain[n - 1]!;
+    if (pad < 1 || pad > PAD_BLOCK) throw new CryptoError("bad_padding", "bad padding");
+    let padDiff = 0;
+    for (let i = n - pad; i < n; i++) padDiff |= plain[i]! ^ pad;
+    if (padDiff !== 0) throw new CryptoError("bad_padding", "bad padding");
+
+    const end = n - pad;
+    if (end < BLOCK + 4) throw new CryptoError("bad_message_length", "message length out of bounds");
+    const length = new DataView(plain.buffer, plain.byteOffset).getUint32(BLOCK, false);
+    const appIdStart = BLOCK + 4 + length;
+    if (length > end - BLOCK - 4) throw new CryptoError("bad_message_length", "message length out of bounds");
+
+    const appId = plain.subarray(appIdStart, end);
+    if (!bytesEqual(appId, this.#appId)) {
+      throw new CryptoError("appid_mismatch", "message is not for this AppID");
+    }
+    try {
+      return utf8Decoder.decode(plain.subarray(BLOCK + 4, appIdStart));
+    } catch {
+      throw new CryptoError("bad_utf8", "message is not UTF-8");
+    }
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

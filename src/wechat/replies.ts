@@ -1,0 +1,142 @@
+/**
+ * Passive replies: what a handler returns, and the XML WeChat expects for it.
+ * Builders validate what WeChat would refuse, so a mistake surfaces in the
+ * handler's own stack trace instead of as a silent "该公众号暂时无法提供服务".
+ */
+import { cdata } from "./xml";
+
+export interface Article {
+  title: string;
+  description?: string;
+  /** Image URL: 360×200 for the first article, 200×200 for the others. */
+  picUrl?: string;
+  /** Opened when the article is tapped. */
+  url?: string;
+}
+
+export type Reply =
+  | { type: "text"; content: string }
+  | { type: "image"; mediaId: string }
+  | { type: "voice"; mediaId: string }
+  | { type: "video"; mediaId: string; title?: string; description?: string }
+  | {
+      type: "music";
+      thumbMediaId: string;
+      title?: string;
+      description?: string;
+      musicUrl?: string;
+      hqMusicUrl?: string;
+    }
+  | { type: "news"; articles: Article[] }
+  | { type: "transfer_customer_service"; kfAccount?: string }
+  | { type: "success" };
+
+/** WeChat's limit for news replies (and 1 in reply to most follower messages). */
+export const MAX_NEWS_ARTICLES = 8;
+
+function required(value: string, what: string): string {
+  if (typeof value !== "string" || value.length === 0) throw new TypeError(`${what} must be a non-empty string`);
+  return value;
+}
+
+/** Reply builders. A handler may also return a plain string (a text reply) or nothing (`success`). */
+export const reply = {
+  text: (content: string): Reply => ({ type: "text", content: required(content, "reply.text content") }),
+  image: (mediaId: string): Reply => ({ type: "image", mediaId: required(mediaId, "reply.image mediaId") }),
+  voice: (mediaId: string): Reply => ({ type: "voice", mediaId: required(mediaId, "reply.voice mediaId") }),
+  video: (video: { mediaId: string; title?: string; description?: string }): Reply => ({
+    type: "video",
+    ...video,
+    mediaId: required(video.mediaId, "reply.video mediaId"),
+  }),
+  music: (music: {
+    thumbMediaId: string;
+    title?: string;
+    description?: string;
+    musicUrl?: string;
+    hqMusicUrl?: string;
+  }): Reply => ({ type: "music", ...music, thumbMediaId: required(music.thumbMediaId, "reply.music thumbMediaId") }),
+  news: (articles: Article | Article[]): Reply => {
+    const list = Array.isArray(articles) ? articles : [articles];
+    if (list.length < 1 || list.length > MAX_NEWS_ARTICLES) {
+      throw new RangeError(`reply.news takes 1 to ${MAX_NEWS_ARTICLES} articles, got ${list.length}`);
+    }
+    for (const a of list) required(a.title, "reply.news article title");
+    return { type: "news", articles: list };
+  },
+  /** Hands the conversation to the customer-service (客服) system, optionally to one agent. */
+  transferCustomerService: (kfAccount?: string): Reply =>
+    kfAccount === undefined ? { type: "transfer_customer_service" } : { type: "transfer_customer_service", kfAccount },
+  /** Nothing to say: WeChat gets `success` and shows the follower nothing. */
+  nothing: (): Reply => ({ type: "success" }),
+} as const;
+
+/** What a handler may return. */
+export type HandlerResult = Reply | string | null | undefined | void;
+
+/** A handler's result as a Reply: strings become text, nothing becomes `success`. */
+export function toReply(result: HandlerResult): Reply {
+  if (result === undefined || result === null) return SUCCESS;
+  if (typeof result === "string") return result.length === 0 ? SUCCESS : { type: "text", content: result };
+  return result;
+}
+
+const SUCCESS: Reply = { type: "success" };
+
+const opt = (tag: string, value: string | undefined): string =>
+  value === undefined ? "" : `<${tag}>${cdata(value)}</${tag}>`;
+
+/**
+ * The reply's XML, addressed back to the follower: `toUser` is the message's
+ * FromUserName, `fromUser` its ToUserName. Returns `success` for nothing.
+ */
+export function renderReply(r: Reply, toUser: string, fromUser: string, now: number): string {
+  if (r.type === "success") return "success";
+  let body: string;
+  switch (r.type) {
+    case "text":
+      body = `<Content>${cdata(r.content)}</Content>`;
+      break;
+    case "image":
+      body = `<Image><MediaId>${cdata(r.mediaId)}</MediaId></Image>`;
+      break;
+    case "voice":
+      body = `<Voice><MediaId>${cdata(r.mediaId)}</MediaId></Voice>`;
+      break;
+    case "video":
+      body = `<Video><MediaId>${cdata(r.mediaId)}</MediaId>${opt("Title", r.title)}${opt("Description", r.description)}</Video>`;
+      break;
+    case "music":
+      body =
+        `<Music>${opt("Title", r.title)}${opt("Description", r.description)}${opt("MusicUrl", r.musicUrl)}` +
+        `${opt("HQMusicUrl", r.hqMusicUrl)}<ThumbMediaId>${cdata(r.thumbMediaId)}</ThumbMediaId></Music>`;
+      break;
+    case "news":
+      body =
+        `<ArticleCount>${r.articles.length}</ArticleCount><Articles>` +
+        r.articles
+          .map(
+            (a) =>
+              `<item><Title>${cdata(a.title)}</Title>${opt("Description", a.description)}` +
+              `${opt("PicUrl", a.picUrl)}${opt("Url", a.url)}</item>`,
+          )
+          .join("") +
+        `</Articles>`;
+      break;
+    case "transfer_customer_service":
+      body = r.kfAccount === undefined ? "" : `<TransInfo><KfAccount>${cdata(r.kfAccount)}</KfAccount></TransInfo>`;
+      break;
+  }
+  return (
+    `<xml><ToUserName>${cdata(toUser)}</ToUserName><FromUserName>${cdata(fromUser)}</FromUserName>` +
+    `<CreateTime>${Math.floor(now / 1000)}</CreateTime><MsgType>${cdata(r.type)}</MsgType>${body}</xml>`
+  );
+}
+
+/** The envelope of an encrypted reply (安全模式). */
+export function renderEncrypted(encrypt: string, signature: string, timestamp: string, nonce: string): string {
+  return (
+    `<xml><Encrypt>${cdata(encrypt)}</Encrypt><MsgSignature>${cdata(signature)}</MsgSignature>` +
+    `<TimeStamp>${timestamp}</TimeStamp><Nonce>${cdata(nonce)}</Nonce></xml>`
+  );
+}

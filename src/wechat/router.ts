@@ -1,0 +1,159 @@
+/**
+ * The handler API an account owner writes their bot in: route by message
+ * type, event, event key and text (exact or pattern), with middleware and a
+ * fallback. Handlers get a typed context and return a reply, a string (text),
+ * or nothing (`success`), synchronously or not.
+ *
+ * Precedence, most specific first, then registration order:
+ *   text:   exact text → text pattern → on("text") → fallback
+ *   events: exact event key → event key pattern → event(name) → on("event") → fallback
+ *   others: on(type) → fallback
+ */
+import type { EventName, EventTypes, Message, MessageType, MessageTypes, TextMessage, UnknownMessage } from "./messages";
+import { toReply, type HandlerResult, type Reply } from "./replies";
+
+/** How the message arrived: 明文 / 兼容 / 安全 mode. */
+export type Mode = "plaintext" | "compatible" | "safe";
+
+export interface Context<M extends Message = Message, E = unknown> {
+  /** The message or event, fields as WeChat names them, values as sent. */
+  readonly message: M;
+  /** The Worker's bindings and vars. */
+  readonly env: E;
+  readonly mode: Mode;
+  /** Keeps the Worker alive for work that outlives the reply. */
+  waitUntil(promise: Promise<unknown>): void;
+  /** For a route matched by a RegExp: the match (text, or event key). */
+  readonly match?: RegExpExecArray;
+}
+
+export type Handler<M extends Message, E> = (ctx: Context<M, E>) => HandlerResult | Promise<HandlerResult>;
+export type Middleware<E> = (
+  ctx: Context<Message, E>,
+  next: () => Promise<Reply>,
+) => HandlerResult | Promise<HandlerResult>;
+
+type Matcher = string | RegExp | readonly (string | RegExp)[];
+type AnyHandler<E> = Handler<any, E>;
+interface PatternRoute<E> {
+  pattern: RegExp;
+  handler: AnyHandler<E>;
+}
+
+export class Bot<E = unknown> {
+  readonly #middleware: Middleware<E>[] = [];
+  readonly #exactText = new Map<string, AnyHandler<E>>();
+  readonly #textPatterns: PatternRoute<E>[] = [];
+  readonly #types = new Map<string, AnyHandler<E>>();
+  readonly #exactKeys = new Map<string, AnyHandler<E>>(); // "<Event>\n<EventKey>"
+  readonly #keyPatterns = new Map<string, PatternRoute<E>[]>();
+  readonly #events = new Map<string, AnyHandler<E>>();
+  #fallback: AnyHandler<E> | undefined;
+
+  /** Runs around every dispatch; return without calling `next` to answer yourself. */
+  use(middleware: Middleware<E>): this {
+    this.#middleware.push(middleware);
+    return this;
+  }
+
+  /** Messages of one `MsgType` (`text`, `image`, …, or `event` for every event). */
+  on<T extends MessageType>(type: T, handler: Handler<MessageTypes[T], E>): this;
+  on(type: string, handler: Handler<UnknownMessage, E>): this;
+  on(type: string, handler: AnyHandler<E>): this {
+    setOnce(this.#types, type, handler);
+    return this;
+  }
+
+  /** Text messages whose `Content` equals a string, or matches a RegExp (see `ctx.match`). */
+  text(match: Matcher, handler: Handler<TextMessage, E>): this {
+    for (const m of matchers(match)) {
+      if (typeof m === "string") setOnce(this.#exactText, m, handler);
+      else this.#textPatterns.push({ pattern: m, handler });
+    }
+    return this;
+  }
+
+  /** One event, optionally only for an `EventKey` (a menu key, a QR scene…). */
+  event<K extends EventName>(name: K, handler: Handler<EventTypes[K], E>): this;
+  event<K extends EventName>(name: K, key: Matcher, handler: Handler<EventTypes[K], E>): this;
+  event(name: string, keyOrHandler: Matcher | AnyHandler<E>, maybeHandler?: AnyHandler<E>): this {
+    if (typeof keyOrHandler === "function") {
+      setOnce(this.#events, name, keyOrHandler);
+      return this;
+    }
+    const handler = maybeHandler!;
+    for (const m of matchers(keyOrHandler)) {
+      if (typeof m === "string") setOnce(this.#exactKeys, `${name}\n${m}`, handler);
+      else {
+        const list = this.#keyPatterns.get(name) ?? [];
+        list.push({ pattern: m, handler });
+        this.#keyPatterns.set(name, list);
+      }
+    }
+    return this;
+  }
+
+  /** Everything no other route took. Without one, such messages get `success`. */
+  fallback(handler: Handler<Message, E>): this {
+    this.#fallback = handler;
+    return this;
+  }
+
+  /** Runs middleware and the matching handler; always resolves to a Reply (or throws the handler's error). */
+  async dispatch(ctx: Context<Message, E>): Promise<Reply> {
+    const run = async (i: number, c: Context<Message, E>): Promise<Reply> => {
+      const mw = this.#middleware[i];
+      if (mw === undefined) return this.#route(c);
+      let downstream: Reply | undefined;
+      const result = await mw(c, async () => (downstream = await run(i + 1, c)));
+      // A middleware that called next() and returned nothing passes the reply through.
+      return result === undefined && downstream !== undefined ? downstream : toReply(result);
+    };
+    return run(0, ctx);
+  }
+
+  async #route(ctx: Context<Message, E>): Promise<Reply> {
+    const { handler, match } = this.#find(ctx.message);
+    if (handler === undefined) return toReply(undefined);
+    const routed = match === undefined ? ctx : { ...ctx, match };
+    return toReply(await handler(routed));
+  }
+
+  #find(message: Message): { handler?: AnyHandler<E>; match?: RegExpExecArray } {
+    if (message.MsgType === "text" && typeof message.Content === "string") {
+      const found = this.#exactText.get(message.Content) ?? undefined;
+      if (found) return { handler: found };
+      const hit = firstMatch(this.#textPatterns, message.Content);
+      if (hit) return hit;
+    } else if (message.MsgType === "event" && typeof message.Event === "string") {
+      const key = typeof message.EventKey === "string" ? message.EventKey : undefined;
+      if (key !== undefined) {
+        const found = this.#exactKeys.get(`${message.Event}\n${key}`);
+        if (found) return { handler: found };
+        const hit = firstMatch(this.#keyPatterns.get(message.Event) ?? [], key);
+        if (hit) return hit;
+      }
+      const found = this.#events.get(message.Event);
+      if (found) return { handler: found };
+    }
+    return { handler: this.#types.get(message.MsgType) ?? this.#fallback };
+  }
+}
+
+function matchers(match: Matcher): readonly (string | RegExp)[] {
+  return typeof match === "string" || match instanceof RegExp ? [match] : match;
+}
+
+/** The first registration for a key wins, as the first matching route would. */
+function setOnce<V>(map: Map<string, V>, key: string, value: V): void {
+  if (!map.has(key)) map.set(key, value);
+}
+
+function firstMatch<E>(routes: PatternRoute<E>[], text: string): { handler: AnyHandler<E>; match: RegExpExecArray } | undefined {
+  for (const route of routes) {
+    route.pattern.lastIndex = 0; // a /g or /y pattern must not carry state between messages
+    const match = route.pattern.exec(text);
+    if (match) return { handler: route.handler, match };
+  }
+  return undefined;
+}

@@ -1,0 +1,29 @@
+/**
+ * WeChat's callback signatures: SHA-1 over the lexicographically sorted,
+ * concatenated parts (token, timestamp, nonce, and for encrypted messages the
+ * `Encrypt` field), compared in constant time.
+ */
+import { bytesToHex, hexToBytes, timingSafeEqual, utf8Encoder } from "./bytes";
+
+async function sha1(parts: string[]): Promise<Uint8Array> {
+  // Default sort compares UTF-16 code units; every part WeChat signs is ASCII,
+  // where that order is the byte order WeChat's own samples use.
+  const data = utf8Encoder.encode(parts.sort().join(""));
+  return new Uint8Array(await crypto.subtle.digest("SHA-1", data));
+}
+
+/** Hex signature of the parts, as WeChat computes it (for replies and tests). */
+export async function sign(...parts: string[]): Promise<string> {
+  return bytesToHex(await sha1(parts));
+}
+
+/**
+ * True when `signature` (hex, as sent) is the SHA-1 of the sorted parts.
+ * The comparison is of digests in constant time; a value that is not 40 hex
+ * digits fails without a comparison.
+ */
+export async function verifySignature(signature: string, ...parts: string[]): Promise<boolean> {
+  const given = hexToBytes(signature);
+  if (given === null || given.length !== 20) return false;
+  return timingSafeEqual(given, await sha1(parts));
+}
