@@ -1,0 +1,112 @@
+/**
+ * Black box: starts the Worker exactly as the README says (`npm run dev`,
+ * i.e. `wrangler dev` on workerd with local bindings), then plays WeChat over
+ * real HTTP in all three modes. Runs in Node, outside the Worker.
+ */
+import { decrypt, encrypt, getSignature } from "@wecom/crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const TOKEN = "blackbox-token";
+const AES_KEY = "Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OWFiY2RlZmdoaWo";
+const APPID = "wxblackbox00000001";
+
+let server: ChildProcess;
+let base = "";
+let output = "";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  const vars = { WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_APPID: APPID };
+  const args = ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  server = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 90_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (/Ready on http/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    server.stdout!.on("data", onData);
+    server.stderr!.on("data", onData);
+    server.on("exit", (code) => reject(new Error(`wrangler dev exited ${code}:\n${output}`)));
+  });
+  base = `http://127.0.0.1:${port}`;
+}, 120_000);
+
+afterAll(() => {
+  // The dev script, npx and wrangler form a process group: end all of it.
+  if (server?.pid) {
+    try {
+      process.kill(-server.pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+const now = () => String(Math.floor(Date.now() / 1000));
+
+function query(extra: Record<string, string> = {}, timestamp = now(), nonce = "424242") {
+  return new URLSearchParams({ signature: getSignature(TOKEN, timestamp, nonce, ""), timestamp, nonce, openid: "oBlackBox", ...extra });
+}
+
+const textXml = (content: string) =>
+  `<xml><ToUserName><![CDATA[gh_blackbox]]></ToUserName><FromUserName><![CDATA[oBlackBox]]></FromUserName>` +
+  `<CreateTime>${now()}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content>` +
+  `<MsgId>6054768590064713728</MsgId></xml>`;
+
+describe("wrangler dev, played by WeChat over HTTP", () => {
+  it("passes the server check", async () => {
+    const res = await fetch(`${base}/wechat?${query({ echostr: "8837196372" })}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("8837196372");
+  });
+
+  it("converses in plaintext mode", async () => {
+    const res = await fetch(`${base}/wechat?${query()}`, { method: "POST", body: textXml("明文 hello") });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("<Content><![CDATA[明文 hello]]></Content>");
+  });
+
+  it.each(["compatible", "safe"])("converses in %s mode", async (mode) => {
+    const timestamp = now();
+    const nonce = "77";
+    const inner = textXml(`${mode} 你好`);
+    const cipher = encrypt(AES_KEY, inner, APPID);
+    const q = query({ encrypt_type: "aes", msg_signature: getSignature(TOKEN, timestamp, nonce, cipher) }, timestamp, nonce);
+    const body =
+      mode === "safe"
+        ? `<xml><ToUserName><![CDATA[gh_blackbox]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`
+        : inner.replace("</xml>", `<Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`);
+    const res = await fetch(`${base}/wechat?${q}`, { method: "POST", body });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const field = (name: string) => new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]*)`).exec(text)![1]!;
+    expect(getSignature(TOKEN, field("TimeStamp"), field("Nonce"), field("Encrypt"))).toBe(field("MsgSignature"));
+    const { message, id } = decrypt(AES_KEY, field("Encrypt"));
+    expect(id).toBe(APPID);
+    expect(message).toContain(`<Content><![CDATA[${mode} 你好]]></Content>`);
+  });
+
+  it("refuses a forged request", async () => {
+    const q = query();
+    q.set("signature", "0".repeat(40));
+    expect((await fetch(`${base}/wechat?${q}`, { method: "POST", body: textXml("x") })).status).toBe(403);
+  });
+});

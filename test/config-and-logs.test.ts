@@ -1,0 +1,118 @@
+/**
+ * Configuration errors name the variable (never its value), handler errors
+ * never become a 5xx, and log lines carry no secret or follower content.
+ */
+import { env } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../src/app";
+import type { Env } from "../src/env";
+import { Bot } from "../src/wechat";
+import { OPENID, TOKEN, message, nowSeconds, signCallback, toXml } from "./fixtures/wechat";
+
+const echo = new Bot<Env>().on("text", ({ message }) => message.Content);
+const call = (e: Env, mode: "plaintext" | "safe" = "plaintext", fields = { MsgType: "text", Content: "hi" }, timestamp?: string) => {
+  const { url, body } = signCallback(toXml(message(fields)), { mode, timestamp });
+  return createApp(echo).request(url, { method: "POST", body }, e);
+};
+
+describe("configuration", () => {
+  it("a missing WECHAT_TOKEN is a 500 that names it", async () => {
+    const res = await call({ ...env, WECHAT_TOKEN: undefined });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain("WECHAT_TOKEN");
+  });
+
+  it("a malformed WECHAT_ENCODING_AES_KEY is a 500 that names it and does not print it", async () => {
+    const bad = "short-key-value-do-not-print";
+    const res = await call({ ...env, WECHAT_ENCODING_AES_KEY: bad });
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(body).toContain("WECHAT_ENCODING_AES_KEY");
+    expect(body).not.toContain(bad);
+  });
+
+  it("an encrypted callback without WECHAT_ENCODING_AES_KEY is a 500 that names it", async () => {
+    const res = await call({ ...env, WECHAT_ENCODING_AES_KEY: undefined }, "safe");
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain("WECHAT_ENCODING_AES_KEY");
+  });
+
+  it("plaintext mode works without an EncodingAESKey or AppID", async () => {
+    const res = await call({ WECHAT_TOKEN: TOKEN });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("hi");
+  });
+
+  it("an encrypted callback without WECHAT_APPID is a 500 that names it", async () => {
+    const res = await call({ ...env, WECHAT_APPID: "" }, "safe");
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain("WECHAT_APPID");
+  });
+
+  it.each(["soon", "-1", "1.5"])("REPLAY_WINDOW_S=%j is a 500 that names it", async (value) => {
+    const res = await call({ ...env, REPLAY_WINDOW_S: value });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain("REPLAY_WINDOW_S");
+  });
+
+  it("REPLAY_WINDOW_S=0 turns the replay check off", async () => {
+    const old = String(nowSeconds() - 86400 * 30);
+    expect((await call({ ...env, REPLAY_WINDOW_S: "0" }, "plaintext", undefined, old)).status).toBe(200);
+    expect((await call({ ...env, REPLAY_WINDOW_S: "300" }, "plaintext", undefined, old)).status).toBe(403);
+  });
+
+  it("REPLAY_WINDOW_S may be a number (unquoted in wrangler.toml)", async () => {
+    expect((await call({ ...env, REPLAY_WINDOW_S: 60 })).status).toBe(200);
+  });
+});
+
+describe("handler errors", () => {
+  it("are answered success, never a 5xx", async () => {
+    const bot = new Bot<Env>().on("text", () => {
+      throw new Error("database down");
+    });
+    const { url, body } = signCallback(toXml(message({ MsgType: "text", Content: "x" })));
+    const res = await createApp(bot).request(url, { method: "POST", body }, env);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("success");
+  });
+});
+
+describe("logs", () => {
+  let lines: string[];
+  beforeEach(() => {
+    lines = [];
+    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
+    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it("one JSON line per callback with type, mode, outcome and duration, and no content, OpenID or secret", async () => {
+    const secretText = "my-private-message-4711";
+    for (const mode of ["plaintext", "safe"] as const) {
+      expect((await call(env, mode, { MsgType: "text", Content: secretText })).status).toBe(200);
+    }
+    const bot = new Bot<Env>().on("text", ({ message }) => {
+      throw new Error(`failed on ${message.Content}`);
+    });
+    const { url, body } = signCallback(toXml(message({ MsgType: "text", Content: secretText })));
+    await createApp(bot).request(url, { method: "POST", body }, env);
+
+    expect(lines).toHaveLength(3);
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(parsed[0]).toMatchObject({ event: "callback", mode: "plaintext", type: "text", outcome: "replied", status: 200 });
+    expect(parsed[1]).toMatchObject({ mode: "safe", outcome: "replied" });
+    expect(parsed[2]).toMatchObject({ outcome: "handler_error", error: "Error" });
+    for (const p of parsed) expect(p.ms).toBeTypeOf("number");
+    const all = lines.join("\n");
+    for (const secret of [secretText, OPENID, TOKEN, env.WECHAT_ENCODING_AES_KEY!, env.WECHAT_APPSECRET!]) {
+      expect(all).not.toContain(secret);
+    }
+  });
+
+  it("refusals are logged with their reason", async () => {
+    const { url, body } = signCallback(toXml(message({ MsgType: "text", Content: "x" })), { token: "wrong" });
+    await createApp(echo).request(url, { method: "POST", body }, env);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ outcome: "refused", status: 403 });
+  });
+});
