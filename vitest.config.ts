@@ -8,6 +8,10 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { FakeWeChatApi } from "./test/fakes/wechat-api.ts";
+
+/** WeChat's API as the Worker sees it in tests: every outbound fetch lands here (in Node). */
+const fakeWeChat = new FakeWeChatApi();
 
 export default defineConfig({
   test: {
@@ -22,6 +26,7 @@ export default defineConfig({
               // nodejs_compat only for the tests: the independent implementation
               // (@wecom/crypto) uses node:crypto. The Worker itself needs none.
               compatibilityFlags: ["nodejs_compat"],
+              outboundService: (request) => fakeWeChat.fetch(request as unknown as Request) as never,
               bindings: {
                 WECHAT_APPID: "wx1234567890abcdef",
                 WECHAT_TOKEN: "test-token-0123",

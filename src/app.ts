@@ -5,12 +5,14 @@
 import { Hono } from "hono";
 import type { Env } from "./env";
 import { describeError, log } from "./log";
+import { adminRoutes } from "./routes/admin";
 import { wechatRoutes } from "./routes/wechat";
 import type { Bot } from "./wechat/router";
 
 export function createApp<E extends Env>(bot: Bot<E>) {
   const app = new Hono<{ Bindings: E }>();
   app.route("/wechat", wechatRoutes(bot));
+  app.route("/admin", adminRoutes() as unknown as Hono<{ Bindings: E }>);
   app.get("/", (c) => c.text("WeChat Official Account backend. WeChat calls /wechat.\n"));
   app.notFound((c) => c.text("not found", 404));
   app.onError((err, c) => {

@@ -5,6 +5,7 @@
  * Runtime-agnostic (a Request in, a Response out) so the routes stay thin and
  * the same code can be driven in-process by benchmarks.
  */
+import { apiFor } from "./api/client";
 import { ConfigError, callbackConfig, type CallbackConfig } from "./config";
 import type { Env } from "./env";
 import { describeError, log } from "./log";
@@ -91,7 +92,16 @@ export async function handleCallback<E extends Env>(request: Request, url: URL, 
 
     let reply;
     try {
-      reply = await ctx.bot.dispatch({ message, env: ctx.env, mode, waitUntil: (p) => ctx.waitUntil(p) });
+      const env = ctx.env;
+      reply = await ctx.bot.dispatch({
+        message,
+        env,
+        mode,
+        waitUntil: (p) => ctx.waitUntil(p),
+        get api() {
+          return apiFor(env);
+        },
+      });
     } catch (e) {
       // A handler's bug is ours, not WeChat's: answer `success` (silence) rather
       // than a 5xx that WeChat shows the follower as "该公众号暂时无法提供服务".

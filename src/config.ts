@@ -77,7 +77,73 @@ function readCipher(env: Env): Promise<MessageCipher> | ConfigError {
   return MessageCipher.create(key, appId);
 }
 
-function integerVar(env: Env, name: "REPLAY_WINDOW_S" | "REPLY_DEADLINE_MS", fallback: number, min: number): number {
+export interface ApiConfig {
+  appId: string;
+  appSecret: string;
+  /** No trailing slash. */
+  apiBase: string;
+  tokenMode: "stable" | "classic";
+  timeoutMs: number;
+  kv: KVNamespace;
+  broker: DurableObjectNamespace<import("./api/broker").TokenBroker>;
+}
+
+const apiConfigs = new WeakMap<Env, ApiConfig | ConfigError>();
+
+/** What calling WeChat's API needs; throws ConfigError naming what is missing. */
+export function apiConfig(env: Env): ApiConfig {
+  let config = apiConfigs.get(env);
+  if (config === undefined) {
+    try {
+      config = readApiConfig(env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      config = e;
+    }
+    apiConfigs.set(env, config);
+  }
+  if (config instanceof ConfigError) throw config;
+  return config;
+}
+
+function readApiConfig(env: Env): ApiConfig {
+  const appId = env.WECHAT_APPID;
+  if (typeof appId !== "string" || !/^wx[0-9A-Za-z]{6,30}$/.test(appId)) {
+    throw new ConfigError("WECHAT_APPID", appId ? "is not an AppID (wx…)" : "is not set: set it in wrangler.toml [vars]");
+  }
+  const appSecret = env.WECHAT_APPSECRET;
+  if (typeof appSecret !== "string" || appSecret.length === 0) {
+    throw new ConfigError("WECHAT_APPSECRET", "is not set: `wrangler secret put WECHAT_APPSECRET`");
+  }
+  const base = env.WECHAT_API_BASE || "https://api.weixin.qq.com";
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new ConfigError("WECHAT_API_BASE", "is not a URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError("WECHAT_API_BASE", "must be an http(s) URL");
+  const mode = env.WECHAT_TOKEN_MODE || "stable";
+  if (mode !== "stable" && mode !== "classic") throw new ConfigError("WECHAT_TOKEN_MODE", "must be `stable` or `classic`");
+  if (!env.WECHAT_KV) throw new ConfigError("WECHAT_KV", "binding is missing: see wrangler.toml [[kv_namespaces]]");
+  if (!env.TOKEN_BROKER) throw new ConfigError("TOKEN_BROKER", "binding is missing: see wrangler.toml [[durable_objects.bindings]]");
+  return {
+    appId,
+    appSecret,
+    apiBase: base.replace(/\/+$/, ""),
+    tokenMode: mode,
+    timeoutMs: integerVar(env, "WECHAT_API_TIMEOUT_MS", 5000, 1),
+    kv: env.WECHAT_KV,
+    broker: env.TOKEN_BROKER,
+  };
+}
+
+function integerVar(
+  env: Env,
+  name: "REPLAY_WINDOW_S" | "REPLY_DEADLINE_MS" | "WECHAT_API_TIMEOUT_MS",
+  fallback: number,
+  min: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = typeof raw === "number" ? raw : /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;

@@ -1,8 +1,15 @@
 /**
  * The Worker's bindings and vars, as `../shared/contract.md` names them.
  * Vars arrive as strings (or numbers when written unquoted in wrangler.toml).
+ * Every KV key and Durable Object record is described in docs/storage.md.
  */
+import type { TokenBroker } from "./api/broker";
+
 export interface Env {
+  /** Read cache of the shared access_token / jsapi_ticket (written only by TokenBroker). */
+  WECHAT_KV?: KVNamespace;
+  /** One TokenBroker per AppID: the only writer of the token. */
+  TOKEN_BROKER?: DurableObjectNamespace<TokenBroker>;
   /** The account's AppID. */
   WECHAT_APPID?: string;
   /** AppSecret, for API calls (secret). */
@@ -19,4 +26,8 @@ export interface Env {
   REPLY_DEADLINE_MS?: string | number;
   /** Seconds a callback's timestamp may be from now; 0 disables; default 300. */
   REPLAY_WINDOW_S?: string | number;
+  /** `stable` (default: /cgi-bin/stable_token) or `classic` (/cgi-bin/token). */
+  WECHAT_TOKEN_MODE?: string;
+  /** Timeout of one upstream call in ms; default 5000. */
+  WECHAT_API_TIMEOUT_MS?: string | number;
 }

@@ -10,6 +10,7 @@ const ctx = (message: Record<string, string>): Context<Message, {}> => ({
   env: {},
   mode: "plaintext",
   waitUntil: () => {},
+  api: undefined as never,
 });
 const text = (Content: string) => ctx({ MsgType: "text", Content, MsgId: "1" });
 const event = (Event: string, EventKey?: string) => ctx({ MsgType: "event", Event, ...(EventKey === undefined ? {} : { EventKey }) });

@@ -16,6 +16,12 @@ export const bot = new Bot<Env>();
 // 鹦鹉学舌: text comes straight back.
 bot.on("text", ({ message }) => message.Content);
 
+// 「二维码」: a temporary QR code bound to this follower (string scene), valid 7 days.
+bot.text(/^\s*(二维码|qrcode)\s*$/i, async ({ message, api }) => {
+  const qr = await api.qrcode.create({ scene: `follower:${message.FromUserName}` });
+  return `您的专属二维码（7 天内有效）：\n${qr.image}`;
+});
+
 bot.on("voice", ({ message }) =>
   message.Recognition ? message.Recognition : "抱歉，没有识别出这条语音的内容。",
 );

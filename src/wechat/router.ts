@@ -9,6 +9,7 @@
  *   events: exact event key → event key pattern → event(name) → on("event") → fallback
  *   others: on(type) → fallback
  */
+import type { WeChatApi } from "../api/client";
 import type { EventName, EventTypes, Message, MessageType, MessageTypes, TextMessage, UnknownMessage } from "./messages";
 import { toReply, type HandlerResult, type Reply } from "./replies";
 
@@ -23,6 +24,8 @@ export interface Context<M extends Message = Message, E = unknown> {
   readonly mode: Mode;
   /** Keeps the Worker alive for work that outlives the reply. */
   waitUntil(promise: Promise<unknown>): void;
+  /** WeChat's API with the shared access_token (created on first use). */
+  readonly api: WeChatApi;
   /** For a route matched by a RegExp: the match (text, or event key). */
   readonly match?: RegExpExecArray;
 }
@@ -115,7 +118,8 @@ export class Bot<E = unknown> {
   async #route(ctx: Context<Message, E>): Promise<Reply> {
     const { handler, match } = this.#find(ctx.message);
     if (handler === undefined) return toReply(undefined);
-    const routed = match === undefined ? ctx : { ...ctx, match };
+    // Object.create, not a spread: a spread would evaluate lazy getters such as `api`.
+    const routed = match === undefined ? ctx : (Object.create(ctx, { match: { value: match } }) as Context<Message, E>);
     return toReply(await handler(routed));
   }
 

@@ -1,0 +1,89 @@
+/**
+ * /admin/*: operator endpoints behind ADMIN_TOKEN. Thin: validation lives
+ * with each API module, the page in ../admin/.
+ */
+import { Hono, type Context } from "hono";
+import { adminAuthorized } from "../admin/auth";
+import { renderQrPage } from "../admin/qrcode-page";
+import { apiFor } from "../api/client";
+import { InvalidInputError, UpstreamError, WeChatApiError } from "../api/errors";
+import type { QrRequest } from "../api/qrcode";
+import { ConfigError } from "../config";
+import type { Env } from "../env";
+import { describeError, log } from "../log";
+
+type AdminEnv = { Bindings: Env };
+
+export function adminRoutes() {
+  const admin = new Hono<AdminEnv>();
+
+  admin.use("*", async (c, next) => {
+    if (!(await adminAuthorized(c.req.header("authorization") ?? null, c.env.ADMIN_TOKEN))) {
+      const reason = c.env.ADMIN_TOKEN ? "missing or wrong bearer token" : "admin is disabled until ADMIN_TOKEN is set";
+      return c.json({ error: "unauthorized", message: reason }, 401, { "www-authenticate": 'Bearer realm="admin"' });
+    }
+    await next();
+  });
+
+  admin.get("/qrcode", async (c) => {
+    const qr = await apiFor(c.env).qrcode.create(parseQrQuery(new URL(c.req.url).searchParams));
+    if (wantsJson(c.req.header("accept"))) {
+      return c.json({ ticket: qr.ticket, url: qr.url, ...(qr.expireSeconds === undefined ? {} : { expire_seconds: qr.expireSeconds }), image: qr.image });
+    }
+    return c.html(renderQrPage(qr, Date.now()));
+  });
+
+  admin.get("/menu", async (c) => c.json(await apiFor(c.env).menu.get()));
+  admin.put("/menu", async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new InvalidInputError("the body must be the menu as JSON (WeChat's menu/create format)");
+    }
+    await apiFor(c.env).menu.create(body);
+    return c.json({ ok: true });
+  });
+  admin.delete("/menu", async (c) => {
+    await apiFor(c.env).menu.delete();
+    return c.json({ ok: true });
+  });
+
+  admin.onError((err, c) => adminError(err, c));
+  return admin;
+}
+
+/** The query of /admin/qrcode as a QrRequest; InvalidInputError for anything malformed. */
+export function parseQrQuery(q: URLSearchParams): QrRequest {
+  const scene = q.get("scene");
+  if (scene === null || scene === "") throw new InvalidInputError("scene is required (?scene=…)");
+  const permanentRaw = q.get("permanent");
+  if (permanentRaw !== null && !["1", "0", "true", "false"].includes(permanentRaw)) {
+    throw new InvalidInputError("permanent must be 1 or 0");
+  }
+  const permanent = permanentRaw === "1" || permanentRaw === "true";
+  const expireRaw = q.get("expire");
+  if (expireRaw !== null && !/^\d{1,10}$/.test(expireRaw)) throw new InvalidInputError("expire must be a whole number of seconds");
+  return { scene, permanent, ...(expireRaw === null ? {} : { expireSeconds: Number(expireRaw) }) };
+}
+
+function wantsJson(accept: string | undefined): boolean {
+  return /application\/json/i.test(accept ?? "") && !/text\/html/i.test(accept ?? "");
+}
+
+/** Errors as JSON: 400 for input, 502/504 naming WeChat's errcode and errmsg, 500 for config. */
+export function adminError(err: unknown, c: Context<AdminEnv>): Response {
+  if (err instanceof InvalidInputError) return c.json({ error: "invalid_input", message: err.message }, 400);
+  if (err instanceof WeChatApiError) {
+    log("admin", { path: c.req.path, outcome: "wechat_error", errcode: err.errcode });
+    if (err.errcode === 46003) return c.json({ error: "no_menu", errcode: err.errcode, errmsg: err.errmsg }, 404);
+    return c.json({ error: "wechat_error", errcode: err.errcode, errmsg: err.errmsg }, 502);
+  }
+  if (err instanceof UpstreamError) {
+    log("admin", { path: c.req.path, outcome: "upstream_error", upstream: err.kind, status: err.status });
+    return c.json({ error: "upstream_unavailable", errcode: -1, errmsg: err.message }, err.kind === "timeout" ? 504 : 502);
+  }
+  if (err instanceof ConfigError) return c.json({ error: "configuration", message: `Configuration error: ${err.message}` }, 500);
+  log("admin", { path: c.req.path, outcome: "error", ...describeError(err) });
+  return c.json({ error: "internal" }, 500);
+}
