@@ -2,8 +2,13 @@
  * The example account (src/bot/) as the contract's table describes it,
  * through the deployed Worker's own fetch, in every mode.
  */
-import { describe, expect, it } from "vitest";
-import { MODES, openReply, post } from "./fixtures/wechat";
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { control } from "./fixtures/api";
+import { MODES, OPENID, openReply, post } from "./fixtures/wechat";
+
+// The deployed Worker's own AppID, known to the fake WeChat API.
+beforeAll(() => control("register", { appid: env.WECHAT_APPID, secret: env.WECHAT_APPSECRET }));
 
 describe.each(MODES)("%s mode", (mode) => {
   const ask = async (fields: Record<string, unknown>) => openReply(await post(fields, { mode }), mode);
@@ -18,6 +23,17 @@ describe.each(MODES)("%s mode", (mode) => {
   it("a 2,000+ character text comes back whole", async () => {
     const long = "长".repeat(2100);
     expect(await ask({ MsgType: "text", Content: long })).toMatchObject({ Content: long });
+  });
+
+  it.each(["二维码", "qrcode", " QRCode "])("text %j answers a new temporary QR code bound to the follower", async (command) => {
+    const r = (await ask({ MsgType: "text", Content: command })) as { Content: string };
+    const link = /https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/showqrcode\?ticket=(\S+)/.exec(r.Content);
+    expect(link).not.toBeNull();
+    const state = await control("state", { appid: env.WECHAT_APPID });
+    const sent = state.sent.at(-1);
+    expect(sent.path).toBe("/cgi-bin/qrcode/create");
+    expect(sent.body).toEqual({ action_name: "QR_STR_SCENE", expire_seconds: 604800, action_info: { scene: { scene_str: `follower:${OPENID}` } } });
+    expect(decodeURIComponent(link![1]!)).toMatch(/^gQH/);
   });
 
   it("voice answers its Recognition", async () => {

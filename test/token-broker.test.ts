@@ -4,7 +4,7 @@
  * after a revocation however many calls fail, tokens surviving eviction,
  * refresh ahead of expiry, rationed force_refresh, and clear upstream errors.
  */
-import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { WeChatApi } from "../src/api/client";
 import { UpstreamError, WeChatApiError } from "../src/api/errors";
@@ -68,7 +68,12 @@ describe.each(["stable", "classic"] as const)("%s mode", (mode) => {
     const app = await newApp({ WECHAT_TOKEN_MODE: mode });
     const token = await credential(app.env, "access_token");
     // Evict: drop the object's memory (it restarts from storage), this isolate's copy, and KV's.
-    await abortAllDurableObjects();
+    const stub = brokerFor(app.appid);
+    const before = await runInDurableObject(stub, (instance) => instance);
+    // Reset the object (its memory is gone; storage stays), as an eviction or restart does.
+    await runInDurableObject(stub, (_instance, state) => state.abort("evicted by test")).catch(() => {});
+    const after = await runInDurableObject(brokerFor(app.appid), (instance) => instance);
+    expect(after).not.toBe(before);
     forgetCachedCredentials();
     await env.WECHAT_KV!.delete(kvKey(app.appid, "access_token"));
     expect(await credential(app.env, "access_token")).toBe(token);
