@@ -8,14 +8,20 @@
 import { apiFor } from "./api/client";
 import { ConfigError, callbackConfig, type CallbackConfig } from "./config";
 import type { Env } from "./env";
+import { deliverDeferred } from "./delivery/deferred";
+import { dedupKey, isFirstDelivery, shardOf } from "./delivery/policy";
+import { enqueueRecord, ledgerStub, wait } from "./delivery/recorder";
 import { describeError, log } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
 import { CryptoError } from "./wechat/crypto";
 import { toMessage } from "./wechat/messages";
-import { renderEncrypted, renderReply } from "./wechat/replies";
+import { renderEncrypted, renderReply, type Reply } from "./wechat/replies";
 import type { Bot, Mode } from "./wechat/router";
 import { sign, verifySignature } from "./wechat/signature";
 import { XmlError, parseXml, textOf } from "./wechat/xml";
+
+const DEADLINE: unique symbol = Symbol("deadline");
+const SUCCESS: Reply = { type: "success" };
 
 /** WeChat's messages are a few hundred bytes; anything past this is not WeChat. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -57,7 +63,7 @@ export async function verifyServer(url: URL, env: Env): Promise<Response> {
 
 /** `POST /wechat`: one message or event, answered with a passive reply. */
 export async function handleCallback<E extends Env>(request: Request, url: URL, ctx: CallbackContext<E>): Promise<Response> {
-  const started = Date.now();
+  const started = Date.now(); // the deadline counts from here: the request's arrival
   const fields: Record<string, string | number | undefined> = {};
   try {
     const config = callbackConfig(ctx.env);
@@ -90,10 +96,34 @@ export async function handleCallback<E extends Env>(request: Request, url: URL, 
     fields.mode = mode;
     fields.type = message.MsgType === "event" ? `event.${message.Event}` : message.MsgType;
 
-    let reply;
-    try {
-      const env = ctx.env;
-      reply = await ctx.bot.dispatch({
+    const respond = async (xml: string, outcome: string): Promise<Response> => {
+      const out = xml === "success" || !encrypted ? xml : await encryptReply(xml, config);
+      log("callback", { ...fields, outcome, status: 200, ms: Date.now() - started });
+      return new Response(out, { headers: xml === "success" ? TEXT : XML });
+    };
+
+    // Exactly once: a request that may be a retry asks the ledger before anything runs.
+    const ledger = config.exactlyOnce ? config.ledger : null;
+    const key = dedupKey(message);
+    const shard = shardOf(message.FromUserName);
+    const firstDelivery = isFirstDelivery(Number(message.CreateTime), Number(timestamp), Date.now());
+    if (ledger !== null) {
+      if (firstDelivery) {
+        enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
+      } else {
+        const stub = ledgerStub(ledger, shard);
+        const claim = await stub.claim(key);
+        if (claim.state !== "new") {
+          const again = claim.reply !== undefined ? await stub.takeForRetry(key) : null;
+          return again !== null ? respond(again, "retry_reply") : respond("success", "retry_success");
+        }
+      }
+    }
+
+    const env = ctx.env;
+    let answered = false;
+    const reply = ctx.bot
+      .dispatch({
         message,
         env,
         mode,
@@ -101,22 +131,35 @@ export async function handleCallback<E extends Env>(request: Request, url: URL, 
         get api() {
           return apiFor(env);
         },
+      })
+      .catch((e): Reply => {
+        // A handler's bug is ours, not WeChat's: answer `success` (silence) rather
+        // than a 5xx that WeChat shows the follower as "该公众号暂时无法提供服务".
+        // Before the deadline it goes on the callback's own log line; after, on its own.
+        if (answered) log("handler_error", { ...fields, ...describeError(e) });
+        else Object.assign(fields, { handler: "error" }, describeError(e));
+        return SUCCESS;
       });
-    } catch (e) {
-      // A handler's bug is ours, not WeChat's: answer `success` (silence) rather
-      // than a 5xx that WeChat shows the follower as "该公众号暂时无法提供服务".
-      log("callback", { ...fields, outcome: "handler_error", status: 200, ms: Date.now() - started, ...describeError(e) });
-      return new Response("success", { headers: TEXT });
+
+    const remaining = config.replyDeadlineMs - (Date.now() - started);
+    const deadline: Promise<typeof DEADLINE> = remaining > 0 ? wait(remaining).then(() => DEADLINE) : Promise.resolve(DEADLINE);
+    const settled: Reply | typeof DEADLINE = await Promise.race([reply, deadline]);
+    if (settled === DEADLINE) {
+      answered = true;
+      // Past the deadline: answer now, deliver later through the customer-service API.
+      ctx.waitUntil(
+        deliverDeferred(env, message, key, ledger === null ? null : ledgerStub(ledger, shard), reply, started).catch((e) =>
+          log("deferred", { ...fields, outcome: "error", ...describeError(e) }),
+        ),
+      );
+      return respond("success", "deferred");
     }
-    const xml = renderReply(reply, message.FromUserName, message.ToUserName, Date.now());
-    fields.reply = reply.type;
-    if (xml === "success" || !encrypted) {
-      log("callback", { ...fields, outcome: "replied", status: 200, ms: Date.now() - started });
-      return new Response(xml, { headers: xml === "success" ? TEXT : XML });
+    const xml = renderReply(settled, message.FromUserName, message.ToUserName, Date.now());
+    fields.reply = settled.type;
+    if (ledger !== null) {
+      enqueueRecord(ledger, shard, xml === "success" ? { key, state: "done" } : { key, state: "replied", reply: xml }, ctx.waitUntil);
     }
-    const out = await encryptReply(xml, config);
-    log("callback", { ...fields, outcome: "replied", status: 200, ms: Date.now() - started });
-    return new Response(out, { headers: XML });
+    return respond(xml, fields.handler === "error" ? "handler_error" : "replied");
   } catch (e) {
     return failure("callback", e, started, fields);
   }

@@ -19,6 +19,9 @@ export class ConfigError extends Error {
 
 export interface CallbackConfig {
   token: string;
+  /** Retries deduplicated through the ledger (EXACTLY_ONCE, default on). */
+  exactlyOnce: boolean;
+  ledger: DurableObjectNamespace<import("./delivery/ledger").DeliveryLedger> | null;
   /** 0 = no replay check. */
   replayWindowS: number;
   replyDeadlineMs: number;
@@ -49,8 +52,15 @@ function readCallbackConfig(env: Env): CallbackConfig {
   if (typeof token !== "string" || token.length === 0) {
     throw new ConfigError("WECHAT_TOKEN", "is not set: `wrangler secret put WECHAT_TOKEN` (the Token of 服务器配置)");
   }
+  const exactly = env.EXACTLY_ONCE ?? "on";
+  if (exactly !== "on" && exactly !== "off") throw new ConfigError("EXACTLY_ONCE", "must be `on` or `off`");
+  if (exactly === "on" && !env.DELIVERY_LEDGER) {
+    throw new ConfigError("DELIVERY_LEDGER", "binding is missing: see wrangler.toml [[durable_objects.bindings]] (or set EXACTLY_ONCE=off)");
+  }
   return {
     token,
+    exactlyOnce: exactly === "on",
+    ledger: env.DELIVERY_LEDGER ?? null,
     replayWindowS: integerVar(env, "REPLAY_WINDOW_S", 300, 0),
     replyDeadlineMs: integerVar(env, "REPLY_DEADLINE_MS", 4000, 1),
     cipher: readCipher(env),

@@ -4,12 +4,17 @@
  * Every KV key and Durable Object record is described in docs/storage.md.
  */
 import type { TokenBroker } from "./api/broker";
+import type { DeliveryLedger } from "./delivery/ledger";
 
 export interface Env {
   /** Read cache of the shared access_token / jsapi_ticket (written only by TokenBroker). */
   WECHAT_KV?: KVNamespace;
   /** One TokenBroker per AppID: the only writer of the token. */
   TOKEN_BROKER?: DurableObjectNamespace<TokenBroker>;
+  /** Sharded record of every message's delivery, for exactly-once across retries. */
+  DELIVERY_LEDGER?: DurableObjectNamespace<DeliveryLedger>;
+  /** `on` (default) or `off`: deduplicate WeChat's retries through DELIVERY_LEDGER. */
+  EXACTLY_ONCE?: string;
   /** The account's AppID. */
   WECHAT_APPID?: string;
   /** AppSecret, for API calls (secret). */

@@ -7,3 +7,4 @@ import { bot } from "./bot";
 
 export default createApp(bot);
 export { TokenBroker } from "./api/broker";
+export { DeliveryLedger } from "./delivery/ledger";

@@ -38,7 +38,7 @@ describe("configuration", () => {
   });
 
   it("plaintext mode works without an EncodingAESKey or AppID", async () => {
-    const res = await call({ WECHAT_TOKEN: TOKEN });
+    const res = await call({ WECHAT_TOKEN: TOKEN, DELIVERY_LEDGER: env.DELIVERY_LEDGER });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("hi");
   });
@@ -59,6 +59,13 @@ describe("configuration", () => {
     const old = String(nowSeconds() - 86400 * 30);
     expect((await call({ ...env, REPLAY_WINDOW_S: "0" }, "plaintext", undefined, old)).status).toBe(200);
     expect((await call({ ...env, REPLAY_WINDOW_S: "300" }, "plaintext", undefined, old)).status).toBe(403);
+  });
+
+  it("a missing DELIVERY_LEDGER binding is a 500 that names it (exactly-once is never silently off)", async () => {
+    const res = await call({ ...env, DELIVERY_LEDGER: undefined });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain("DELIVERY_LEDGER");
+    expect((await call({ ...env, DELIVERY_LEDGER: undefined, EXACTLY_ONCE: "off" })).status).toBe(200);
   });
 
   it("REPLAY_WINDOW_S may be a number (unquoted in wrangler.toml)", async () => {

@@ -1,0 +1,65 @@
+/**
+ * Writes first deliveries' ledger records off the critical path: records
+ * from every request in this isolate are coalesced per message and sent to
+ * their shards in one batch every BATCH_MS. The earliest retry is seconds
+ * away, so the records land long before anyone can ask for them.
+ *
+ * The request that opens a batch keeps it alive (waitUntil) and performs the
+ * write; later requests only add data to it, so no request waits on I/O that
+ * belongs to another.
+ */
+import type { DeliveryLedger } from "./ledger";
+import { STATE_RANK, type LedgerRecord } from "./policy";
+import { log } from "../log";
+
+export const BATCH_MS = 25;
+
+type LedgerNamespace = DurableObjectNamespace<DeliveryLedger>;
+
+interface Batch {
+  namespace: LedgerNamespace;
+  shards: Map<number, Map<string, LedgerRecord>>;
+}
+
+let open: Batch | null = null;
+
+export function ledgerStub(namespace: LedgerNamespace, shard: number) {
+  return namespace.get(namespace.idFromName(`shard-${shard}`));
+}
+
+/** Queues a record; the newest state of a message wins, and a state never moves backwards. */
+export function enqueueRecord(
+  namespace: LedgerNamespace,
+  shard: number,
+  record: LedgerRecord,
+  waitUntil: (p: Promise<unknown>) => void,
+): void {
+  if (open === null || open.namespace !== namespace) {
+    const batch: Batch = { namespace, shards: new Map() };
+    open = batch;
+    waitUntil(wait(BATCH_MS).then(() => flush(batch)));
+  }
+  let records = open.shards.get(shard);
+  if (!records) open.shards.set(shard, (records = new Map()));
+  const previous = records.get(record.key);
+  if (!previous || STATE_RANK[record.state] >= STATE_RANK[previous.state]) records.set(record.key, record);
+}
+
+async function flush(batch: Batch): Promise<void> {
+  if (open === batch) open = null;
+  await Promise.all(
+    [...batch.shards].map(async ([shard, records]) => {
+      try {
+        await ledgerStub(batch.namespace, shard).record([...records.values()]);
+      } catch (e) {
+        log("ledger_write", { outcome: "failed", shard, records: records.size, error: e instanceof Error ? e.name : "unknown" });
+      }
+    }),
+  );
+}
+
+/** The runtime's timer (scheduler.wait) where there is one, else setTimeout. */
+export function wait(ms: number): Promise<void> {
+  const s = (globalThis as { scheduler?: { wait?: (ms: number) => Promise<void> } }).scheduler;
+  return s?.wait ? s.wait(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,210 @@
+/**
+ * The 5-second window and WeChat's retries (src/callback.ts, src/delivery/):
+ * a slow handler is answered `success` at the deadline and its reply sent
+ * once by customer-service API; retries never run a handler twice and never
+ * cause a second delivery; a retry after a passive reply gets that reply.
+ * Retries are signed as WeChat signs them: same XML, a new timestamp ≥ 5 s
+ * after CreateTime (WeChat only retries after its own 5 s timeout).
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
+import type { Env } from "../src/env";
+import { Bot, reply } from "../src/wechat";
+import { control, newApp } from "./fixtures/api";
+import { OPENID, message, nextMsgId, nowSeconds, openReply, signCallback, toXml, type Mode } from "./fixtures/wechat";
+
+const sleep = (ms: number) => scheduler.wait(ms);
+
+function harness(env: Env, handlers: { slowMs?: number } = {}) {
+  const runs: string[] = [];
+  const bot = new Bot<Env>()
+    .text("slow", async ({ message }) => {
+      runs.push(message.MsgId);
+      await sleep(handlers.slowMs ?? 600);
+      return `slow reply to ${message.MsgId}`;
+    })
+    .text("silent-slow", async ({ message }) => {
+      runs.push(message.MsgId);
+      await sleep(handlers.slowMs ?? 600);
+    })
+    .on("text", ({ message }) => {
+      runs.push(message.MsgId);
+      return `reply to ${message.MsgId}`;
+    })
+    .event("subscribe", ({ message }) => {
+      runs.push(`sub:${message.CreateTime}`);
+      return "welcome";
+    });
+  const app = createApp(bot);
+  const pending: Promise<void>[] = [];
+  /** Sends XML as WeChat would; `retry` signs it as a retry (timestamp = CreateTime + 5 s). */
+  const send = async (xml: string, opts: { retry?: boolean; mode?: Mode; createTime?: number } = {}) => {
+    const ct = opts.createTime ?? Number(/<CreateTime>(\d+)</.exec(xml)![1]);
+    const { url, body } = signCallback(xml, { mode: opts.mode, appId: env.WECHAT_APPID, timestamp: String(opts.retry ? ct + 5 : ct) });
+    const ctx = createExecutionContext();
+    const res = await app.request(url, { method: "POST", body }, env, ctx);
+    pending.push(waitOnExecutionContext(ctx));
+    return res;
+  };
+  const settle = () => Promise.all(pending.splice(0));
+  return { runs, send, settle };
+}
+
+const customSends = async (t: Awaited<ReturnType<typeof newApp>>) =>
+  (await t.state()).sent.filter((s) => s.path === "/cgi-bin/message/custom/send");
+
+describe("the deadline", () => {
+  it("a handler slower than the deadline: success at the deadline, then exactly one customer-service send", async () => {
+    const t = await newApp({ REPLY_DEADLINE_MS: "200" });
+    const h = harness(t.env);
+    const msgId = nextMsgId();
+    const xml = toXml(message({ MsgType: "text", Content: "slow", MsgId: msgId }));
+    const res = await h.send(xml);
+    expect(await res.text()).toBe("success");
+    expect(await customSends(t)).toHaveLength(0); // the reply was not ready when WeChat was answered
+    await h.settle();
+    const sends = await customSends(t);
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.body).toEqual({ touser: OPENID, msgtype: "text", text: { content: `slow reply to ${msgId}` } });
+    expect(h.runs).toEqual([msgId]);
+  });
+
+  it("two retries arriving while the handler runs: no second run, no second send", async () => {
+    const t = await newApp({ REPLY_DEADLINE_MS: "150" });
+    const h = harness(t.env, { slowMs: 900 });
+    const xml = toXml(message({ MsgType: "text", Content: "slow" }));
+    expect(await (await h.send(xml)).text()).toBe("success");
+    await sleep(100); // past the deadline: the ledger knows the message is deferred
+    const [r1, r2] = await Promise.all([h.send(xml, { retry: true }), h.send(xml, { retry: true })]);
+    expect(await r1.text()).toBe("success");
+    expect(await r2.text()).toBe("success");
+    await h.settle();
+    expect(h.runs).toHaveLength(1);
+    expect(await customSends(t)).toHaveLength(1);
+  });
+
+  it("a retry after the deferred reply went out gets success, not the reply again", async () => {
+    const t = await newApp({ REPLY_DEADLINE_MS: "100" });
+    const h = harness(t.env, { slowMs: 300 });
+    const xml = toXml(message({ MsgType: "text", Content: "slow" }));
+    await h.send(xml);
+    await h.settle();
+    expect(await (await h.send(xml, { retry: true })).text()).toBe("success");
+    await h.settle();
+    expect(h.runs).toHaveLength(1);
+    expect(await customSends(t)).toHaveLength(1);
+  });
+
+  it("a slow handler that has nothing to say sends nothing", async () => {
+    const t = await newApp({ REPLY_DEADLINE_MS: "100" });
+    const h = harness(t.env, { slowMs: 300 });
+    expect(await (await h.send(toXml(message({ MsgType: "text", Content: "silent-slow" })))).text()).toBe("success");
+    await h.settle();
+    expect(await customSends(t)).toHaveLength(0);
+  });
+
+  it("a reply that cannot be delivered (45015) is logged with the errcode and handed to a later retry", async () => {
+    const t = await newApp({ REPLY_DEADLINE_MS: "100" });
+    await control("behaviour", { appid: t.appid, customWindowClosed: OPENID });
+    const h = harness(t.env, { slowMs: 300 });
+    const msgId = nextMsgId();
+    const xml = toXml(message({ MsgType: "text", Content: "slow", MsgId: msgId }));
+    const lines: string[] = [];
+    const original = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    try {
+      await h.send(xml);
+      await h.settle();
+    } finally {
+      console.log = original;
+    }
+    expect(lines.map((l) => JSON.parse(l)).find((l) => l.event === "deferred")).toMatchObject({ outcome: "undelivered", errcode: 45015 });
+    const retried = await openReply(await h.send(xml, { retry: true }));
+    expect(retried).toMatchObject({ Content: `slow reply to ${msgId}` });
+    expect(await (await h.send(xml, { retry: true })).text()).toBe("success"); // delivered once, by that retry
+    await h.settle();
+    expect(h.runs).toHaveLength(1);
+  });
+});
+
+describe.each(["plaintext", "safe"] as const)("retries after a passive reply (%s mode)", (mode) => {
+  it("a retry gets the finished reply and the handler does not run again", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const msgId = nextMsgId();
+    const xml = toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId }));
+    expect(await openReply(await h.send(xml, { mode }), mode, t.appid)).toMatchObject({ Content: `reply to ${msgId}` });
+    await h.settle(); // the batched ledger record lands (the real earliest retry is 5 s away)
+    for (let i = 0; i < 3; i++) {
+      expect(await openReply(await h.send(xml, { mode, retry: true }), mode, t.appid)).toMatchObject({ Content: `reply to ${msgId}` });
+    }
+    await h.settle();
+    expect(h.runs).toEqual([msgId]);
+    expect(await customSends(t)).toHaveLength(0);
+  });
+
+  it("events are deduplicated by sender + CreateTime + event + key", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const ct = nowSeconds();
+    const xml = toXml(message({ MsgType: "event", Event: "subscribe", EventKey: "", CreateTime: String(ct) }));
+    await h.send(xml, { mode });
+    await h.settle();
+    expect(await openReply(await h.send(xml, { mode, retry: true }), mode, t.appid)).toMatchObject({ Content: "welcome" });
+    const other = toXml(message({ MsgType: "event", Event: "subscribe", EventKey: "", CreateTime: String(ct - 1) }));
+    await h.send(other, { mode });
+    await h.settle();
+    expect(h.runs).toEqual([`sub:${ct}`, `sub:${ct - 1}`]);
+  });
+});
+
+describe("MsgId", () => {
+  it("ids that collide as JavaScript numbers stay distinct messages", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const a = "9007199254740993";
+    const b = "9007199254740992";
+    expect(Number(a)).toBe(Number(b));
+    const xa = toXml(message({ MsgType: "text", Content: "x", MsgId: a }));
+    const xb = toXml(message({ MsgType: "text", Content: "x", MsgId: b }));
+    expect(await openReply(await h.send(xa))).toMatchObject({ Content: `reply to ${a}` });
+    expect(await openReply(await h.send(xb))).toMatchObject({ Content: `reply to ${b}` });
+    await h.settle();
+    expect(await openReply(await h.send(xa, { retry: true }))).toMatchObject({ Content: `reply to ${a}` });
+    expect(await openReply(await h.send(xb, { retry: true }))).toMatchObject({ Content: `reply to ${b}` });
+    expect(h.runs).toEqual([a, b]);
+  });
+});
+
+describe("the slow path", () => {
+  it("a first delivery that arrives late (not provably first) claims in the ledger and runs once", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const xml = toXml(message({ MsgType: "text", Content: "late", CreateTime: String(nowSeconds() - 30) }));
+    expect(await openReply(await h.send(xml, { retry: true }))).toMatchObject({ MsgType: "text" });
+    await h.settle();
+    expect(await openReply(await h.send(xml, { retry: true }))).toMatchObject({ MsgType: "text" });
+    expect(h.runs).toHaveLength(1);
+  });
+
+  it("concurrent possible retries of one message: exactly one runs", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const xml = toXml(message({ MsgType: "text", Content: "dup", CreateTime: String(nowSeconds() - 10) }));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => h.send(xml, { retry: true }).then((r) => r.text())));
+    await h.settle();
+    expect(h.runs).toHaveLength(1);
+    expect(answers.filter((a) => a !== "success")).toHaveLength(1);
+  });
+
+  it("with EXACTLY_ONCE=off, a retry runs the handler again (the switch the benchmark uses)", async () => {
+    const t = await newApp({ EXACTLY_ONCE: "off" });
+    const h = harness(t.env);
+    const xml = toXml(message({ MsgType: "text", Content: "hi" }));
+    await h.send(xml);
+    await h.settle();
+    await h.send(xml, { retry: true });
+    expect(h.runs).toHaveLength(2);
+  });
+});
