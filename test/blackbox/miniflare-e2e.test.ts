@@ -1,0 +1,140 @@
+/**
+ * Black box under Miniflare: the deployable bundle (`wrangler deploy
+ * --dry-run`) on workerd with real KV and Durable Objects, its upstream the
+ * strict fake WeChat API, and this test playing WeChat over HTTP:
+ * 300 concurrent followers in each mode get their own replies; a slow
+ * upstream with WeChat's retries still delivers each reply exactly once.
+ */
+import { decrypt, encrypt, getSignature } from "@wecom/crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeWeChatApi } from "../fakes/wechat-api";
+
+const TOKEN = "e2e-token";
+const AES_KEY = "c2VjcmV0LWtleS1mb3ItdGhlLWUyZS10ZXN0LTAxMjM";
+const APPID = "wxe2e0000000000001";
+const SECRET = "e2e-secret";
+
+const fake = new FakeWeChatApi();
+let mf: Miniflare;
+let base: string;
+
+beforeAll(async () => {
+  const outdir = mkdtempSync(join(tmpdir(), "wechat-edge-"));
+  execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir], {
+    stdio: "pipe",
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  });
+  fake.register(APPID, SECRET);
+  mf = new Miniflare({
+    modules: true,
+    scriptPath: join(outdir, "index.js"),
+    modulesRoot: outdir,
+    compatibilityDate: "2026-04-20",
+    bindings: {
+      WECHAT_APPID: APPID,
+      WECHAT_APPSECRET: SECRET,
+      WECHAT_TOKEN: TOKEN,
+      WECHAT_ENCODING_AES_KEY: AES_KEY,
+      REPLY_DEADLINE_MS: "1000",
+      WECHAT_API_TIMEOUT_MS: "10000", // the slow-upstream case waits 5.5 s for WeChat
+      REPLAY_WINDOW_S: "300",
+    },
+    kvNamespaces: ["WECHAT_KV"],
+    durableObjects: {
+      TOKEN_BROKER: { className: "TokenBroker", useSQLite: true },
+      DELIVERY_LEDGER: { className: "DeliveryLedger", useSQLite: true },
+    },
+    outboundService: (request) => fake.fetch(request as unknown as Request) as never,
+    host: "127.0.0.1",
+    port: 0,
+  });
+  base = (await mf.ready).origin;
+}, 120_000);
+
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+type Mode = "plaintext" | "compatible" | "safe";
+const now = () => Math.floor(Date.now() / 1000);
+
+function textXml(openid: string, content: string, msgId: string, createTime: number) {
+  return (
+    `<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName><FromUserName><![CDATA[${openid}]]></FromUserName>` +
+    `<CreateTime>${createTime}</CreateTime><MsgType><![CDATA[text]]></MsgType>` +
+    `<Content><![CDATA[${content}]]></Content><MsgId>${msgId}</MsgId></xml>`
+  );
+}
+
+/** POSTs a message as WeChat does (new timestamp and nonce for every attempt) and returns the reply's text. */
+async function deliver(xml: string, mode: Mode): Promise<string> {
+  const timestamp = String(now());
+  const nonce = String(Math.floor(Math.random() * 1e9));
+  const q = new URLSearchParams({ signature: getSignature(TOKEN, timestamp, nonce, ""), timestamp, nonce, openid: "o" });
+  let body = xml;
+  if (mode !== "plaintext") {
+    const cipher = encrypt(AES_KEY, xml, APPID);
+    q.set("encrypt_type", "aes");
+    q.set("msg_signature", getSignature(TOKEN, timestamp, nonce, cipher));
+    body = mode === "safe" ? `<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>` : xml.replace("</xml>", `<Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`);
+  }
+  const res = await fetch(`${base}/wechat?${q}`, { method: "POST", body });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
+  if (text === "success" || mode === "plaintext") return text;
+  const field = (name: string) => new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]*)`).exec(text)![1]!;
+  if (getSignature(TOKEN, field("TimeStamp"), field("Nonce"), field("Encrypt")) !== field("MsgSignature")) throw new Error("bad reply signature");
+  const opened = decrypt(AES_KEY, field("Encrypt"));
+  if (opened.id !== APPID) throw new Error("bad reply appid");
+  return opened.message;
+}
+
+const contentOf = (xml: string) => /<Content><!\[CDATA\[([\s\S]*?)\]\]><\/Content>/.exec(xml)?.[1];
+
+describe("Miniflare black box", () => {
+  it.each<Mode>(["plaintext", "compatible", "safe"])("300 concurrent followers in %s mode each get their own reply", async (mode) => {
+    const createTime = now();
+    const followers = Array.from({ length: 300 }, (_, i) => ({
+      openid: `oE2E${mode}${String(i).padStart(5, "0")}`,
+      content: `${mode} 消息 #${i} <&> ]]> 😀`.replace("]]>", "]]]]><![CDATA[>"),
+      expected: `${mode} 消息 #${i} <&> ]]> 😀`,
+      msgId: String(9_007_199_254_740_993n + BigInt(i) * 2n + BigInt(mode.length * 1000)),
+    }));
+    const replies = await Promise.all(followers.map((f) => deliver(textXml(f.openid, f.content, f.msgId, createTime), mode)));
+    replies.forEach((xml, i) => {
+      expect(xml).toContain(`<ToUserName><![CDATA[${followers[i]!.openid}]]></ToUserName>`);
+      expect(contentOf(xml)?.replaceAll("]]]]><![CDATA[>", "]]>")).toBe(followers[i]!.expected);
+    });
+  }, 60_000);
+
+  it("a slow upstream with WeChat's retries: one customer-service delivery per follower", async () => {
+    // Creating the QR code takes 5.5 s: past the 1 s deadline and past WeChat's first retry at 5 s.
+    fake.app(APPID)!.behaviour.delayMs = { "/cgi-bin/qrcode/create": 5500 };
+    const followers = Array.from({ length: 20 }, (_, i) => ({ openid: `oSlow${String(i).padStart(6, "0")}`, msgId: String(7_000_000_000_000_000_001n + BigInt(i)) }));
+    const createTime = now();
+    const xmls = followers.map((f) => textXml(f.openid, "二维码", f.msgId, createTime));
+    const modes: Mode[] = ["plaintext", "compatible", "safe"];
+
+    const first = await Promise.all(xmls.map((x, i) => deliver(x, modes[i % 3]!)));
+    expect(first.every((r) => r === "success")).toBe(true);
+    await new Promise((r) => setTimeout(r, 5000 - (Date.now() - createTime * 1000) + 100));
+    const retry1 = await Promise.all(xmls.map((x, i) => deliver(x, modes[i % 3]!))); // the handler is still running
+    expect(retry1.every((r) => r === "success")).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    const retry2 = await Promise.all(xmls.map((x, i) => deliver(x, modes[i % 3]!))); // the reply has gone out
+    expect(retry2.every((r) => r === "success")).toBe(true);
+
+    const app = fake.app(APPID)!;
+    expect(app.counts["/cgi-bin/qrcode/create"]).toBe(20); // each handler ran once
+    const sends = app.sent.filter((s) => s.path === "/cgi-bin/message/custom/send");
+    expect(sends).toHaveLength(20);
+    expect(new Set(sends.map((s) => (s.body as { touser: string }).touser))).toEqual(new Set(followers.map((f) => f.openid)));
+    for (const s of sends) expect((s.body as { text: { content: string } }).text.content).toContain("https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=");
+    expect((app.counts["/cgi-bin/stable_token"] ?? 0) + (app.counts["/cgi-bin/token"] ?? 0)).toBe(1); // one token for everything
+  }, 60_000);
+});
