@@ -10,7 +10,7 @@ import { ConfigError, callbackConfig, type CallbackConfig } from "./config";
 import type { Env } from "./env";
 import { deliverDeferred } from "./delivery/deferred";
 import { dedupKey, isFirstDelivery, shardOf } from "./delivery/policy";
-import { enqueueRecord, ledgerStub, wait } from "./delivery/recorder";
+import { deadline, enqueueRecord, ledgerStub } from "./delivery/recorder";
 import { describeError, log } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
 import { CryptoError } from "./wechat/crypto";
@@ -21,6 +21,8 @@ import { sign, verifySignature } from "./wechat/signature";
 import { XmlError, parseXml, textOf } from "./wechat/xml";
 
 const DEADLINE: unique symbol = Symbol("deadline");
+/** Microtask turns a handler gets to settle before a deadline timer is started (no wall time passes). */
+const QUICK_TURNS = 64;
 const SUCCESS: Reply = { type: "success" };
 
 /** WeChat's messages are a few hundred bytes; anything past this is not WeChat. */
@@ -57,17 +59,37 @@ export async function verifyServer(url: URL, env: Env): Promise<Response> {
     log("verify", { outcome: "ok", status: 200, ms: Date.now() - started });
     return new Response(echostr, { headers: TEXT });
   } catch (e) {
-    return failure("verify", e, started, {});
+    const answer = failure("verify", e, started, {});
+    return new Response(answer.body, { status: answer.status, headers: TEXT });
   }
+}
+
+/** What the pipeline answers: a status and a body (XML, `success`, or a refusal's reason). */
+export interface CallbackAnswer {
+  status: number;
+  body: string;
+  xml: boolean;
 }
 
 /** `POST /wechat`: one message or event, answered with a passive reply. */
 export async function handleCallback<E extends Env>(request: Request, url: URL, ctx: CallbackContext<E>): Promise<Response> {
-  const started = Date.now(); // the deadline counts from here: the request's arrival
+  const answer = await processCallback(url.searchParams, () => readBody(request), ctx);
+  return new Response(answer.body, { status: answer.status, headers: answer.xml ? XML : TEXT });
+}
+
+/**
+ * The pipeline without HTTP objects: the query, a reader for the body (called
+ * only once the query's signature holds), and the answer.
+ */
+export async function processCallback<E extends Env>(
+  q: URLSearchParams,
+  readBody: () => Promise<string>,
+  ctx: CallbackContext<E>,
+  started = Date.now(), // the deadline counts from here: the request's arrival
+): Promise<CallbackAnswer> {
   const fields: Record<string, string | number | undefined> = {};
   try {
     const config = callbackConfig(ctx.env);
-    const q = url.searchParams;
     const encryptType = q.get("encrypt_type");
     if (encryptType !== null && encryptType !== "aes" && encryptType !== "raw") {
       throw new Refusal(400, "unknown encrypt_type");
@@ -77,8 +99,7 @@ export async function handleCallback<E extends Env>(request: Request, url: URL, 
     if (encrypted && msgSignature === null) throw new Refusal(400, "missing query parameter: msg_signature");
     const { timestamp, nonce } = await checkQuery(q, config);
 
-    const body = await readBody(request);
-    const outer = parseXml(body);
+    const outer = parseXml(await readBody());
     let mode: Mode = "plaintext";
     let inner = outer;
     if (encrypted) {
@@ -96,10 +117,10 @@ export async function handleCallback<E extends Env>(request: Request, url: URL, 
     fields.mode = mode;
     fields.type = message.MsgType === "event" ? `event.${message.Event}` : message.MsgType;
 
-    const respond = async (xml: string, outcome: string): Promise<Response> => {
+    const respond = async (xml: string, outcome: string): Promise<CallbackAnswer> => {
       const out = xml === "success" || !encrypted ? xml : await encryptReply(xml, config);
       log("callback", { ...fields, outcome, status: 200, ms: Date.now() - started });
-      return new Response(out, { headers: xml === "success" ? TEXT : XML });
+      return { status: 200, body: out, xml: xml !== "success" };
     };
 
     // Exactly once: a request that may be a retry asks the ledger before anything runs.
@@ -141,9 +162,20 @@ export async function handleCallback<E extends Env>(request: Request, url: URL, 
         return SUCCESS;
       });
 
-    const remaining = config.replyDeadlineMs - (Date.now() - started);
-    const deadline: Promise<typeof DEADLINE> = remaining > 0 ? wait(remaining).then(() => DEADLINE) : Promise.resolve(DEADLINE);
-    const settled: Reply | typeof DEADLINE = await Promise.race([reply, deadline]);
+    // A handler that does no I/O settles within a few microtask turns: wait for
+    // those first, so that only handlers still pending after them pay for a
+    // timer (creating one costs more than the rest of a plaintext callback).
+    let quick: Reply | undefined;
+    void reply.then((r) => (quick = r));
+    for (let turn = 0; quick === undefined && turn < QUICK_TURNS; turn++) await undefined;
+    let settled: Reply | typeof DEADLINE;
+    if (quick !== undefined) settled = quick;
+    else {
+      // The handler keeps running whatever happens; the deadline only decides how its reply leaves.
+      const timer = deadline(config.replyDeadlineMs - (Date.now() - started), DEADLINE);
+      settled = await Promise.race([reply, timer.reached]);
+      timer.cancel();
+    }
     if (settled === DEADLINE) {
       answered = true;
       // Past the deadline: answer now, deliver later through the customer-service API.
@@ -211,6 +243,10 @@ async function checkQuery(q: URLSearchParams, config: CallbackConfig): Promise<{
 async function readBody(request: Request): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
+  if (declared !== null) {
+    // The runtime holds the body to its declared length: read it in one piece.
+    return decodeUtf8(new Uint8Array(await request.arrayBuffer()));
+  }
   if (request.body === null) throw new Refusal(400, "empty body");
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -235,6 +271,11 @@ async function readBody(request: Request): Promise<string> {
       at += c.byteLength;
     }
   }
+  return decodeUtf8(bytes);
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  if (bytes.length > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
   try {
     return utf8Decoder.decode(bytes);
   } catch {
@@ -242,21 +283,22 @@ async function readBody(request: Request): Promise<string> {
   }
 }
 
-function failure(event: string, e: unknown, started: number, fields: Record<string, string | number | undefined>): Response {
+function failure(event: string, e: unknown, started: number, fields: Record<string, string | number | undefined>): CallbackAnswer {
   const ms = Date.now() - started;
+  const answer = (status: number, body: string): CallbackAnswer => ({ status, body, xml: false });
   if (e instanceof Refusal) {
     log(event, { ...fields, outcome: "refused", status: e.status, reason: e.reason, ms });
-    return new Response(e.reason, { status: e.status, headers: TEXT });
+    return answer(e.status, e.reason);
   }
   if (e instanceof XmlError || e instanceof CryptoError) {
     const reason = e instanceof CryptoError ? `undecryptable message (${e.code})` : e.message;
     log(event, { ...fields, outcome: "refused", status: 400, reason, ms });
-    return new Response(reason, { status: 400, headers: TEXT });
+    return answer(400, reason);
   }
   if (e instanceof ConfigError) {
     log(event, { ...fields, outcome: "config_error", status: 500, variable: e.variable, ms });
-    return new Response(`Configuration error: ${e.message}`, { status: 500, headers: TEXT });
+    return answer(500, `Configuration error: ${e.message}`);
   }
   log(event, { ...fields, outcome: "error", status: 500, ms, ...describeError(e) });
-  return new Response("internal error", { status: 500, headers: TEXT });
+  return answer(500, "internal error");
 }

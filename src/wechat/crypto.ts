@@ -2,24 +2,15 @@
  * WeChat's message encryption (安全模式 / 兼容模式): AES-256-CBC, key = the
  * EncodingAESKey base64-decoded, IV = the key's first 16 bytes, plaintext =
  * random(16) ‖ uint32be(length) ‖ message ‖ appid, PKCS#7-padded to
- * 32-byte blocks.
- *
- * Web Crypto's AES-CBC always pads to 16 bytes itself, and refuses on decrypt
- * any padding byte above 16 — about half of WeChat's messages. Both are solved
- * without a JavaScript AES:
- * - encrypt: pad to 32 ourselves; Web Crypto then appends one whole block of
- *   its own padding, which is simply dropped (CBC output is a prefix chain).
- * - decrypt: append one block that decrypts to a whole block of 16-byte
- *   padding. That block is E(C_last ⊕ 0x10…10), which is exactly what Web
- *   Crypto returns for encrypting the empty message with IV = C_last. Web
- *   Crypto strips that block and hands back WeChat's own padding intact, which
- *   is then checked byte by byte here.
+ * 32-byte blocks — the padding done and checked here, byte by byte, on top
+ * of raw CBC from primitives.ts (Web Crypto's own padding is 16-byte and
+ * refuses about half of WeChat's messages).
  */
 import { base64ToBytes, bytesToBase64, randomBytes, utf8Decoder, utf8Encoder } from "./bytes";
+import { primitives, type RawAesCbc } from "./primitives";
 
 const BLOCK = 16;
 const PAD_BLOCK = 32;
-const EMPTY = new Uint8Array(0);
 
 /** Why a payload was refused; `code` names it without echoing any content. */
 export class CryptoError extends Error {
@@ -50,11 +41,11 @@ export function decodeEncodingAESKey(encodingAESKey: string): Uint8Array | null 
 }
 
 export class MessageCipher {
-  readonly #key: CryptoKey;
+  readonly #key: RawAesCbc;
   readonly #iv: Uint8Array;
   readonly #appId: Uint8Array;
 
-  private constructor(key: CryptoKey, iv: Uint8Array, appId: Uint8Array) {
+  private constructor(key: RawAesCbc, iv: Uint8Array, appId: Uint8Array) {
     this.#key = key;
     this.#iv = iv;
     this.#appId = appId;
@@ -64,8 +55,7 @@ export class MessageCipher {
   static async create(encodingAESKey: string, appId: string): Promise<MessageCipher> {
     const raw = decodeEncodingAESKey(encodingAESKey);
     if (raw === null) throw new TypeError("EncodingAESKey must be 43 characters of [A-Za-z0-9]");
-    const key = await crypto.subtle.importKey("raw", raw, "AES-CBC", false, ["encrypt", "decrypt"]);
-    return new MessageCipher(key, raw.slice(0, BLOCK), utf8Encoder.encode(appId));
+    return new MessageCipher(await primitives.aesCbc(raw), raw.slice(0, BLOCK), utf8Encoder.encode(appId));
   }
 
   /** Encrypts a reply; `random` is for reproducing published vectors only. */
@@ -79,9 +69,7 @@ export class MessageCipher {
     plain.set(body, BLOCK + 4);
     plain.set(this.#appId, BLOCK + 4 + body.length);
     plain.fill(pad, unpadded);
-    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: this.#iv }, this.#key, plain);
-    // Drop Web Crypto's own trailing padding block.
-    return bytesToBase64(new Uint8Array(out, 0, plain.length));
+    return bytesToBase64(await this.#key.encrypt(this.#iv, plain));
   }
 
   /**
@@ -97,19 +85,12 @@ export class MessageCipher {
     if (n < PAD_BLOCK || n % BLOCK !== 0) {
       throw new CryptoError("bad_length", "Encrypt is not a whole number of AES blocks");
     }
-    const last = cipher.subarray(n - BLOCK);
-    const tail = await crypto.subtle.encrypt({ name: "AES-CBC", iv: last }, this.#key, EMPTY);
-    const extended = new Uint8Array(n + BLOCK);
-    extended.set(cipher, 0);
-    extended.set(new Uint8Array(tail, 0, BLOCK), n);
     let plain: Uint8Array;
     try {
-      plain = new Uint8Array(
-        await crypto.subtle.decrypt({ name: "AES-CBC", iv: this.#iv }, this.#key, extended),
-      );
+      plain = await this.#key.decrypt(this.#iv, cipher);
     } catch {
-      // Unreachable by construction (the appended block always unpads cleanly);
-      // kept so that no runtime surprise can become a 5xx.
+      // Unreachable by construction (raw CBC has no padding to refuse); kept so
+      // that no runtime surprise can become a 5xx.
       throw new CryptoError("bad_padding", "bad padding");
     }
 

@@ -4,12 +4,12 @@
  * `Encrypt` field), compared in constant time.
  */
 import { bytesToHex, hexToBytes, timingSafeEqual, utf8Encoder } from "./bytes";
+import { primitives } from "./primitives";
 
 async function sha1(parts: string[]): Promise<Uint8Array> {
   // Default sort compares UTF-16 code units; every part WeChat signs is ASCII,
   // where that order is the byte order WeChat's own samples use.
-  const data = utf8Encoder.encode(parts.sort().join(""));
-  return new Uint8Array(await crypto.subtle.digest("SHA-1", data));
+  return primitives.sha1(utf8Encoder.encode(parts.sort().join("")));
 }
 
 /** Hex signature of the parts, as WeChat computes it (for replies and tests). */

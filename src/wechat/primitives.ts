@@ -1,0 +1,63 @@
+/**
+ * The two cryptographic primitives WeChat's protocol needs — SHA-1 and raw
+ * AES-256-CBC (no padding) — on Web Crypto. Everything above them (WeChat's
+ * 32-byte padding, framing, signatures) is in crypto.ts and signature.ts.
+ *
+ * Web Crypto's AES-CBC always pads (PKCS#7, 16-byte blocks). Raw CBC is had
+ * from it exactly:
+ * - encrypt a block-aligned input: Web Crypto appends one whole block of its
+ *   own padding, which is dropped (CBC output is a prefix chain);
+ * - decrypt: append one block that decrypts to a whole block of 16-byte
+ *   padding — E(C_last ⊕ 0x10…10), which is what Web Crypto returns for
+ *   encrypting the empty message with IV = C_last — so Web Crypto's
+ *   unpadding removes exactly that block and returns the raw plaintext.
+ *
+ * `usePrimitives` exists for the benchmark, which drives the same protocol
+ * code in Node with node:crypto (Node runs Web Crypto on a thread pool).
+ */
+
+export interface RawAesCbc {
+  /** CBC-encrypts a whole number of blocks, adding nothing. */
+  encrypt(iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+  /** CBC-decrypts a whole number of blocks, removing nothing. */
+  decrypt(iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface Primitives {
+  sha1(data: Uint8Array): Promise<Uint8Array>;
+  aesCbc(rawKey: Uint8Array): Promise<RawAesCbc>;
+}
+
+const BLOCK = 16;
+const EMPTY = new Uint8Array(0);
+
+export const webCrypto: Primitives = {
+  async sha1(data) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-1", data));
+  },
+  async aesCbc(rawKey) {
+    const key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt", "decrypt"]);
+    return {
+      async encrypt(iv, data) {
+        const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, data);
+        return new Uint8Array(out, 0, data.length);
+      },
+      async decrypt(iv, data) {
+        const n = data.length;
+        const last = data.subarray(n - BLOCK);
+        const tail = await crypto.subtle.encrypt({ name: "AES-CBC", iv: last }, key, EMPTY);
+        const extended = new Uint8Array(n + BLOCK);
+        extended.set(data, 0);
+        extended.set(new Uint8Array(tail, 0, BLOCK), n);
+        return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv }, key, extended));
+      },
+    };
+  },
+};
+
+export let primitives: Primitives = webCrypto;
+
+/** Replaces the primitives (benchmarks only; the Worker always uses Web Crypto). */
+export function usePrimitives(p: Primitives): void {
+  primitives = p;
+}
