@@ -4,7 +4,7 @@
  * decrypt, parse, route, build, encrypt), plus its stages one by one for
  * the hot-path profile.
  */
-import { handleCallback } from "../src/callback";
+import { processCallback } from "../src/callback";
 import type { Env } from "../src/env";
 import { Bot } from "../src/wechat";
 import { MessageCipher } from "../src/wechat/crypto";
@@ -15,9 +15,11 @@ import { parseXml, textOf } from "../src/wechat/xml";
 
 export const echoBot = new Bot<Env>().on("text", ({ message }) => message.Content);
 
+/** The Worker's pipeline without HTTP objects: query and body in, status and body out. */
 export function pipeline(env: Env) {
   const ctx = { env, bot: echoBot, waitUntil: () => {} };
-  return (request: Request) => handleCallback(request, new URL(request.url), ctx);
+  return (query: URLSearchParams, body: string) => processCallback(query, async () => body, ctx);
 }
 
+export { usePrimitives, webCrypto } from "../src/wechat/primitives";
 export { MessageCipher, parseXml, renderEncrypted, renderReply, sign, textOf, toMessage, verifySignature };

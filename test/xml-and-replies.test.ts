@@ -28,6 +28,18 @@ describe("parsing", () => {
     expect(parseXml("<xml><A>&lt;&gt;&amp;&quot;&apos;&#20013;&#x1F600;</A></xml>")["A"]).toBe(`<>&"'中😀`);
   });
 
+  it("keeps numeric references inside CDATA literal, and decodes them outside", () => {
+    expect(parseXml("<xml><A><![CDATA[&#20013; &amp;]]></A><B>&#20013;&amp;</B></xml>")).toMatchObject({ A: "&#20013; &amp;", B: "中&" });
+  });
+
+  it("parses alike with and without numeric references elsewhere in the document", () => {
+    const body = "<ToUserName><![CDATA[gh]]></ToUserName><Content><![CDATA[ &lt; a&b ]]></Content><E>&lt;&amp;&gt;</E><MsgId>9223372036854775807</MsgId>";
+    const plain = parseXml(`<xml>${body}</xml>`);
+    const withRef = parseXml(`<xml>${body}<R>&#65;</R></xml>`);
+    expect({ ...withRef, R: undefined }).toEqual({ ...plain, R: undefined });
+    expect(withRef["R"]).toBe("A");
+  });
+
   it("lets a follower's text that mentions <!DOCTYPE through, inside CDATA", () => {
     expect(parseXml("<xml><Content><![CDATA[<!DOCTYPE html> <!ENTITY x>]]></Content></xml>")["Content"]).toBe("<!DOCTYPE html> <!ENTITY x>");
   });

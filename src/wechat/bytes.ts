@@ -67,6 +67,20 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+// Random bytes come from a pool refilled from the CSPRNG 4 KiB at a time:
+// each byte is handed out once, and a callback costs no getRandomValues call.
+const POOL_SIZE = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+/** Fresh cryptographically random bytes (never handed out twice). */
 export function randomBytes(length: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(length));
+  if (length > POOL_SIZE) return crypto.getRandomValues(new Uint8Array(length));
+  if (poolAt + length > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(POOL_SIZE));
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + length);
+  poolAt += length;
+  return out;
 }
