@@ -163,6 +163,7 @@ async function startBare() {
 }
 
 // ---------------------------------------------------------------- 1. HTTP throughput
+const onOffByRound = {};
 async function httpThroughput(scriptPath) {
   const rows = [];
   const targets = {
@@ -171,7 +172,9 @@ async function httpThroughput(scriptPath) {
     "ours, exactly-once off": () => startOurs(scriptPath, { EXACTLY_ONCE: "off" }),
   };
   const runs = {};
+  const perRound = [];
   for (const round of [1, 2]) {
+    const thisRound = {};
     for (const mode of ["plaintext", "safe"]) {
       for (const [name, start] of Object.entries(targets)) {
         const { mf, url } = await start();
@@ -180,11 +183,14 @@ async function httpThroughput(scriptPath) {
         await mf.dispose();
         log(`round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`);
         const key = `${mode}|${name}`;
+        thisRound[key] = r.rps;
         if (!runs[key] || r.rps > runs[key].rps) runs[key] = r; // best of the rounds
       }
     }
+    perRound.push(thisRound);
   }
   for (const mode of ["plaintext", "safe"]) {
+    onOffByRound[mode] = perRound.map((r) => r[`${mode}|ours, exactly-once on`] / r[`${mode}|ours, exactly-once off`]);
     const bare = runs[`${mode}|bare`];
     const off = runs[`${mode}|ours, exactly-once off`];
     for (const name of Object.keys(targets)) {
@@ -394,6 +400,8 @@ const md = [
   "",
   "Replies are checked: every plaintext reply, and every 10th safe-mode reply decrypted and compared, for ours and node-webot's.",
   "",
+  `Exactly-once on ÷ off within each round (the two runs minutes apart at most): plaintext ${onOffByRound.plaintext.map(f2).join(", ")}; safe ${onOffByRound.safe.map(f2).join(", ")}.`,
+  "",
   "### CPU per callback",
   "",
   "One Worker isolate is single-threaded, so its saturated throughput is the inverse of its cost per request (runtime overhead included; an upper bound on our own CPU time):",
@@ -444,8 +452,10 @@ const md = [
   row(["---", "---", "---"]),
   row(["plaintext ≥ 0.85× bare, exactly-once on", f2(ours("plaintext").vsBare), ours("plaintext").vsBare >= 0.85 ? "yes" : "no"]),
   row(["safe mode ≥ 0.7× bare, exactly-once on", f2(ours("safe").vsBare), ours("safe").vsBare >= 0.7 ? "yes" : "no"]),
-  row(["exactly-once on ≥ 0.9× off (plaintext)", f2(ours("plaintext").vsOff), ours("plaintext").vsOff >= 0.9 ? "yes" : "no"]),
-  row(["exactly-once on ≥ 0.9× off (safe)", f2(ours("safe").vsOff), ours("safe").vsOff >= 0.9 ? "yes" : "no"]),
+  ...["plaintext", "safe"].map((mode) => {
+    const mean = onOffByRound[mode].reduce((a, b) => a + b, 0) / onOffByRound[mode].length;
+    return row([`exactly-once on ≥ 0.9× off (${mode}; mean of the per-round ratios)`, f2(mean), mean >= 0.9 ? "yes" : "no"]);
+  }),
   row(["protocol work ≥ 2× faster than node-webot (plaintext, same crypto library)", f2(inproc[0].speedup), inproc[0].speedup >= 2 ? "yes" : "no"]),
   row(["protocol work ≥ 2× faster than node-webot (safe, same crypto library)", f2(inproc[1].speedup), inproc[1].speedup >= 2 ? "yes" : "no"]),
   row(["CPU per plaintext callback < 1 ms", `${f2(1000 / ours("plaintext").rps)} ms`, 1000 / ours("plaintext").rps < 1 ? "yes" : "no"]),
