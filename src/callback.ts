@@ -18,7 +18,7 @@ import { toMessage } from "./wechat/messages";
 import { renderEncrypted, renderReply, type Reply } from "./wechat/replies";
 import type { Bot, Mode } from "./wechat/router";
 import { sign, verifySignature } from "./wechat/signature";
-import { XmlError, parseXml, textOf } from "./wechat/xml";
+import { XmlError, parseEnvelope, parseXml, textOf } from "./wechat/xml";
 
 const DEADLINE: unique symbol = Symbol("deadline");
 /** Microtask turns a handler gets to settle before a deadline timer is started (no wall time passes). */
@@ -99,7 +99,8 @@ export async function processCallback<E extends Env>(
     if (encrypted && msgSignature === null) throw new Refusal(400, "missing query parameter: msg_signature");
     const { timestamp, nonce } = await checkQuery(q, config);
 
-    const outer = parseXml(await readBody());
+    const raw = await readBody();
+    const outer = encrypted ? parseEnvelope(raw) : parseXml(raw);
     let mode: Mode = "plaintext";
     let inner = outer;
     if (encrypted) {

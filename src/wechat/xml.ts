@@ -88,6 +88,25 @@ export function parseXml(text: string): XmlNode {
   return root as XmlNode;
 }
 
+/**
+ * Safe mode's envelope in the exact shape WeChat sends it — `<xml>` holding
+ * `ToUserName` then `Encrypt`, text in CDATA, whitespace between elements.
+ * Anchored and free of anything but base64 in `Encrypt`, so no markup, entity
+ * or declaration can hide in what it accepts; anything else is for parseXml.
+ */
+const SAFE_ENVELOPE =
+  /^\s*<xml>\s*<ToUserName><!\[CDATA\[([^\]<>&]*)\]\]><\/ToUserName>\s*<Encrypt><!\[CDATA\[([A-Za-z0-9+/=]+)\]\]><\/Encrypt>\s*<\/xml>\s*$/;
+
+/**
+ * Parses an encrypted request's body: the common safe-mode envelope without
+ * the full parser (it is a fixed two-element shape), anything else with it.
+ * The result is what parseXml returns for the same text.
+ */
+export function parseEnvelope(text: string): XmlNode {
+  const m = SAFE_ENVELOPE.exec(text);
+  return m ? { ToUserName: m[1]!, Encrypt: m[2]! } : parseXml(text);
+}
+
 /** Text of a child element, or undefined when absent or not text. */
 export function textOf(node: XmlNode, name: string): string | undefined {
   const value = node[name];
