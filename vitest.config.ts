@@ -7,6 +7,8 @@
  *   it over HTTP.
  */
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+// Nothing here may reach the network: keep Miniflare from fetching Request.cf data.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 import { defineConfig } from "vitest/config";
 import { FakeWeChatApi } from "./test/fakes/wechat-api.ts";
 
@@ -35,6 +37,10 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 REPLAY_WINDOW_S: "300",
                 REPLY_DEADLINE_MS: "4000",
+                SESSION_SECRET: "test-session-secret-0123456789abcdefghijklmnop",
+                JSSDK_ALLOWED_ORIGINS: "https://worker.test, https://pages.example.com",
+                // The fake API answers the authorize page too (outbound fetches reach only the fake).
+                WECHAT_OAUTH_BASE: "https://api.weixin.qq.com",
               },
             },
           }),

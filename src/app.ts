@@ -6,6 +6,9 @@ import { Hono } from "hono";
 import type { Env } from "./env";
 import { describeError, log } from "./log";
 import { adminRoutes } from "./routes/admin";
+import { demoRoutes } from "./routes/demo";
+import { jssdkRoutes } from "./routes/jssdk";
+import { oauthRoutes } from "./routes/oauth";
 import { wechatRoutes } from "./routes/wechat";
 import type { Bot } from "./wechat/router";
 
@@ -13,6 +16,9 @@ export function createApp<E extends Env>(bot: Bot<E>) {
   const app = new Hono<{ Bindings: E }>();
   app.route("/wechat", wechatRoutes(bot));
   app.route("/admin", adminRoutes() as unknown as Hono<{ Bindings: E }>);
+  app.route("/oauth", oauthRoutes() as unknown as Hono<{ Bindings: E }>);
+  app.route("/jssdk", jssdkRoutes() as unknown as Hono<{ Bindings: E }>);
+  app.route("/demo", demoRoutes() as unknown as Hono<{ Bindings: E }>);
   app.get("/", (c) => c.text("WeChat Official Account backend. WeChat calls /wechat.\n"));
   app.notFound((c) => c.text("not found", 404));
   app.onError((err, c) => {

@@ -162,3 +162,53 @@ function integerVar(
   }
   return value;
 }
+
+export interface WebConfig {
+  sessionSecret: string;
+  /** Origins (scheme://host[:port]) whose pages may get a JS-SDK signature. */
+  jssdkOrigins: Set<string>;
+  /** Where WeChat's authorize page lives (https://open.weixin.qq.com, or an emulator). */
+  oauthBase: string;
+}
+
+const webConfigs = new WeakMap<Env, WebConfig | ConfigError>();
+
+/** What the web flows (OAuth, sessions, JS-SDK) need; throws ConfigError naming what is missing. */
+export function webConfig(env: Env): WebConfig {
+  let config = webConfigs.get(env);
+  if (config === undefined) {
+    try {
+      config = readWebConfig(env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      config = e;
+    }
+    webConfigs.set(env, config);
+  }
+  if (config instanceof ConfigError) throw config;
+  return config;
+}
+
+function readWebConfig(env: Env): WebConfig {
+  const secret = env.SESSION_SECRET;
+  if (typeof secret !== "string" || secret.length < 32) {
+    throw new ConfigError("SESSION_SECRET", secret ? "must be at least 32 characters" : "is not set: `wrangler secret put SESSION_SECRET` (a long random string)");
+  }
+  const origins = new Set<string>();
+  for (const item of (env.JSSDK_ALLOWED_ORIGINS ?? "").split(/[\s,]+/).filter(Boolean)) {
+    let origin: string;
+    try {
+      origin = new URL(item).origin;
+    } catch {
+      throw new ConfigError("JSSDK_ALLOWED_ORIGINS", "must list origins such as https://example.com, separated by commas");
+    }
+    origins.add(origin);
+  }
+  const base = env.WECHAT_OAUTH_BASE || "https://open.weixin.qq.com";
+  try {
+    new URL(base);
+  } catch {
+    throw new ConfigError("WECHAT_OAUTH_BASE", "is not a URL");
+  }
+  return { sessionSecret: secret, jssdkOrigins: origins, oauthBase: base.replace(/\/+$/, "") };
+}

@@ -13,6 +13,12 @@ export interface Env {
   TOKEN_BROKER?: DurableObjectNamespace<TokenBroker>;
   /** Sharded record of every message's delivery, for exactly-once across retries. */
   DELIVERY_LEDGER?: DurableObjectNamespace<DeliveryLedger>;
+  /** HMAC key for session cookies and OAuth state (secret, ≥ 32 characters). */
+  SESSION_SECRET?: string;
+  /** Origins allowed to get a JS-SDK signature, comma-separated (e.g. `https://example.com`). */
+  JSSDK_ALLOWED_ORIGINS?: string;
+  /** WeChat's web-authorization host; default https://open.weixin.qq.com. */
+  WECHAT_OAUTH_BASE?: string;
   /** `on` (default) or `off`: deduplicate WeChat's retries through DELIVERY_LEDGER. */
   EXACTLY_ONCE?: string;
   /** The account's AppID. */

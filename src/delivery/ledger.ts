@@ -56,11 +56,14 @@ export class DeliveryLedger extends DurableObject<Env> {
     await this.#ensureCleanup();
   }
 
-  /** A request that may be a retry: the record if there is one, else a new `running` claim. */
-  async claim(key: string): Promise<ClaimResult> {
+  /**
+   * A request that may be a retry: the record if there is one, else a new
+   * `running` claim (kept `ttlMs`; also how OAuth state is made single-use).
+   */
+  async claim(key: string, ttlMs: number = RECORD_TTL_MS): Promise<ClaimResult> {
     const row = this.#get(key);
     if (!row) {
-      this.#upsert({ key, state: "running" }, Date.now() + RECORD_TTL_MS);
+      this.#upsert({ key, state: "running" }, Date.now() + ttlMs);
       await this.#ensureCleanup();
       return { state: "new" };
     }

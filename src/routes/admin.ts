@@ -49,8 +49,29 @@ export function adminRoutes() {
     return c.json({ ok: true });
   });
 
+  admin.post("/messages/template", async (c) => {
+    const body = await jsonBody(c.req.raw);
+    return c.json(await apiFor(c.env).message.sendTemplate(body as never));
+  });
+  admin.post("/messages/custom", async (c) => {
+    const body = (await jsonBody(c.req.raw)) as Record<string, unknown> | null;
+    if (typeof body !== "object" || body === null) throw new InvalidInputError("the body must be a JSON object");
+    const { touser, kf_account, ...message } = body;
+    if (kf_account !== undefined && typeof kf_account !== "string") throw new InvalidInputError("kf_account must be a string");
+    await apiFor(c.env).message.sendCustom(touser as string, message as never, kf_account);
+    return c.json({ ok: true });
+  });
+
   admin.onError((err, c) => adminError(err, c));
   return admin;
+}
+
+async function jsonBody(request: Request): Promise<unknown> {
+  try {
+    return await request.json();
+  } catch {
+    throw new InvalidInputError("the body must be JSON");
+  }
 }
 
 /** The query of /admin/qrcode as a QrRequest; InvalidInputError for anything malformed. */

@@ -6,13 +6,10 @@
  * upstream with WeChat's retries still delivers each reply exactly once.
  */
 import { decrypt, encrypt, getSignature } from "@wecom/crypto";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeWeChatApi } from "../fakes/wechat-api";
+import { startWorker } from "./harness";
 
 const TOKEN = "e2e-token";
 const AES_KEY = "c2VjcmV0LWtleS1mb3ItdGhlLWUyZS10ZXN0LTAxMjM";
@@ -24,18 +21,9 @@ let mf: Miniflare;
 let base: string;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "wechat-edge-"));
-  execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir], {
-    stdio: "pipe",
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-  });
   fake.register(APPID, SECRET);
-  mf = new Miniflare({
-    modules: true,
-    scriptPath: join(outdir, "index.js"),
-    modulesRoot: outdir,
-    compatibilityDate: "2026-04-20",
-    bindings: {
+  const started = await startWorker(
+    {
       WECHAT_APPID: APPID,
       WECHAT_APPSECRET: SECRET,
       WECHAT_TOKEN: TOKEN,
@@ -44,16 +32,10 @@ beforeAll(async () => {
       WECHAT_API_TIMEOUT_MS: "10000", // the slow-upstream case waits 5.5 s for WeChat
       REPLAY_WINDOW_S: "300",
     },
-    kvNamespaces: ["WECHAT_KV"],
-    durableObjects: {
-      TOKEN_BROKER: { className: "TokenBroker", useSQLite: true },
-      DELIVERY_LEDGER: { className: "DeliveryLedger", useSQLite: true },
-    },
-    outboundService: (request) => fake.fetch(request as unknown as Request) as never,
-    host: "127.0.0.1",
-    port: 0,
-  });
-  base = (await mf.ready).origin;
+    { outbound: fake },
+  );
+  mf = started.mf;
+  base = started.url;
 }, 120_000);
 
 afterAll(async () => {

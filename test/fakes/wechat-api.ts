@@ -58,8 +58,22 @@ const randomToken = (prefix: string) =>
 /** A real-looking ticket: base64 with "+", "/" and "=", so encoding mistakes show. */
 const randomTicket = () => `gQH${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(60))))}+/=`;
 
+interface OAuthCode {
+  appid: string;
+  openid: string;
+  scope: string;
+  used: boolean;
+}
+
 export class FakeWeChatApi {
   readonly apps = new Map<string, App>();
+  readonly codes = new Map<string, OAuthCode>();
+  readonly webTokens = new Map<string, { appid: string; openid: string; scope: string }>();
+  /** The OpenID the fake's "user" has when authorizing (per app: the same follower each time). */
+  oauthOpenId = "oFakeWebUser000000000000001";
+
+  /** `anyHost`: serve the API on whatever host it is reached at (standalone over HTTP). */
+  constructor(readonly options: { anyHost?: boolean } = {}) {}
   readonly tokens = new Map<string, Token>();
   /** Every request that reached the fake, in order (path only). */
   readonly log: string[] = [];
@@ -81,9 +95,10 @@ export class FakeWeChatApi {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.hostname === CONTROL_HOST) return this.control(url, request);
-    if (url.hostname !== API_HOST) return new Response(`fake network: ${url.hostname} is unreachable`, { status: 502 });
+    if (url.hostname !== API_HOST && !this.options.anyHost) return new Response(`fake network: ${url.hostname} is unreachable`, { status: 502 });
     this.log.push(url.pathname);
-    const appid = url.searchParams.get("appid") ?? this.tokens.get(url.searchParams.get("access_token") ?? "")?.appid ?? (await peekAppid(request));
+    const accessToken = url.searchParams.get("access_token") ?? "";
+    const appid = url.searchParams.get("appid") ?? this.tokens.get(accessToken)?.appid ?? this.webTokens.get(accessToken)?.appid ?? (await peekAppid(request));
     const app = appid ? this.apps.get(appid) : undefined;
     if (app) {
       app.counts[url.pathname] = (app.counts[url.pathname] ?? 0) + 1;
@@ -134,6 +149,42 @@ export class FakeWeChatApi {
         sapp.stable = this.issue(sapp, "stable", now);
       }
       return json({ access_token: sapp.stable.value, expires_in: Math.round((sapp.stable.expiresAt - now) / 1000) });
+    }
+
+    if (path === "/connect/oauth2/authorize") {
+      // The user consents at once; WeChat redirects back with a one-time code.
+      if (!app) return new Response("invalid appid", { status: 400 });
+      const scope = q.get("scope") ?? "";
+      const redirect = q.get("redirect_uri");
+      if (q.get("response_type") !== "code" || !["snsapi_base", "snsapi_userinfo"].includes(scope) || !redirect) {
+        return new Response("invalid request", { status: 400 });
+      }
+      const code = randomToken("code");
+      this.codes.set(code, { appid: app.appid, openid: this.oauthOpenId, scope, used: false });
+      const back = new URL(redirect);
+      back.searchParams.set("code", code);
+      back.searchParams.set("state", q.get("state") ?? "");
+      return new Response(null, { status: 302, headers: { location: back.href } });
+    }
+
+    if (path === "/sns/oauth2/access_token") {
+      if (q.get("grant_type") !== "authorization_code") return err(40002, "invalid grant_type");
+      if (!app) return err(40013, "invalid appid");
+      if (q.get("secret") !== app.secret) return err(40125, "invalid appsecret");
+      const code = this.codes.get(q.get("code") ?? "");
+      if (!code || code.appid !== app.appid) return err(40029, "invalid code");
+      if (code.used) return err(40163, "code been used");
+      code.used = true;
+      const token = randomToken("web");
+      this.webTokens.set(token, { appid: app.appid, openid: code.openid, scope: code.scope });
+      return json({ access_token: token, expires_in: 7200, refresh_token: randomToken("refresh"), openid: code.openid, scope: code.scope, is_snapshotuser: 0 });
+    }
+
+    if (path === "/sns/userinfo") {
+      const t = this.webTokens.get(q.get("access_token") ?? "");
+      if (!t || t.openid !== q.get("openid")) return err(40001, "invalid credential, access_token is invalid or not latest");
+      if (t.scope !== "snsapi_userinfo") return err(48001, "api unauthorized");
+      return json({ openid: t.openid, nickname: "测试用户<b>", sex: 0, province: "", city: "", country: "", headimgurl: "https://thirdwx.qlogo.cn/x/132", privilege: [] });
     }
 
     // Everything else needs a valid access_token.

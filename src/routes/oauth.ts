@@ -1,0 +1,190 @@
+/**
+ * Web authorization (网页授权): /oauth/login sends the visitor to WeChat,
+ * /oauth/callback exchanges the code and sets a signed session cookie,
+ * /oauth/me says who the session is.
+ *
+ * WeChat's `state` may hold only [A-Za-z0-9], at most 128 bytes, so it is
+ * hex: nonce(16) ‖ expiry(8) ‖ HMAC(32) over nonce, expiry, scope and
+ * `next` (which travels in redirect_uri). It is short-lived (5 min), bound
+ * to the browser by an HttpOnly cookie holding the nonce, and single-use (a
+ * claim in the DeliveryLedger).
+ */
+import { Hono, type Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { exchangeCode, webUserInfo, type OAuthScope } from "../api/oauth";
+import { UpstreamError, WeChatApiError } from "../api/errors";
+import { apiConfig, ConfigError, webConfig } from "../config";
+import { ledgerStub } from "../delivery/recorder";
+import { shardOf } from "../delivery/policy";
+import type { Env } from "../env";
+import { log } from "../log";
+import { escapeHtml } from "../admin/qrcode-page";
+import { bytesToHex, randomBytes } from "../wechat/bytes";
+import { hexToBytes, hmac, signPayload, verifyPayload } from "../web/signed";
+
+type WebEnv = { Bindings: Env };
+
+export const SESSION_COOKIE = "wx_session";
+const STATE_COOKIE = "wx_oauth_state";
+const STATE_TTL_S = 300;
+const SESSION_TTL_S = 86_400;
+const SCOPES = new Set<OAuthScope>(["snsapi_base", "snsapi_userinfo"]);
+
+/** What the session cookie carries. */
+export interface Session {
+  openid: string;
+  scope: string;
+  nickname?: string;
+  headimgurl?: string;
+  unionid?: string;
+  exp: number;
+}
+
+const nowS = () => Math.floor(Date.now() / 1000);
+
+/** A same-origin path (`/…`, not `//…` or `/\…`), or null. */
+export function safeNext(next: string | undefined, origin: string): string | null {
+  if (next === undefined || next === "") return "/";
+  if (!next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\u0000-\u001f]/.test(next)) return null;
+  try {
+    const url = new URL(next, origin);
+    return url.origin === origin ? url.pathname + url.search + url.hash : null;
+  } catch {
+    return null;
+  }
+}
+
+const stateData = (nonce: string, exp: string, scope: string, next: string) => `${nonce}.${exp}.${scope}.${next}`;
+
+export async function makeState(secret: string, scope: string, next: string, now: number): Promise<{ state: string; nonce: string }> {
+  const nonce = bytesToHex(randomBytes(8));
+  const exp = (now + STATE_TTL_S).toString(16).padStart(8, "0");
+  const mac = bytesToHex((await hmac(secret, stateData(nonce, exp, scope, next))).subarray(0, 16));
+  return { state: nonce + exp + mac, nonce };
+}
+
+/** The state's nonce if it is authentic and unexpired, else why not. */
+export async function checkState(secret: string, state: string, scope: string, next: string, now: number): Promise<{ nonce: string } | { error: "invalid" | "expired" }> {
+  if (!/^[0-9a-f]{56}$/.test(state)) return { error: "invalid" };
+  const nonce = state.slice(0, 16);
+  const exp = state.slice(16, 24);
+  const full = await hmac(secret, stateData(nonce, exp, scope, next));
+  // Constant-time comparison of the 16-byte truncated MAC.
+  const given = hexToBytes(state.slice(24))!;
+  let diff = 0;
+  for (let i = 0; i < 16; i++) diff |= full[i]! ^ given[i]!;
+  if (diff !== 0) return { error: "invalid" };
+  if (parseInt(exp, 16) < now) return { error: "expired" };
+  return { nonce };
+}
+
+export async function readSession(c: Context<WebEnv>): Promise<Session | null> {
+  const token = getCookie(c, SESSION_COOKIE);
+  if (!token) return null;
+  return verifyPayload<Session>(webConfig(c.env).sessionSecret, token, nowS());
+}
+
+function page(c: Context<WebEnv>, status: 400 | 401 | 502, title: string, text: string, retry?: string) {
+  const link = retry ? `<p><a href="${escapeHtml(retry)}">重新登录 · Sign in again</a></p>` : "";
+  return c.html(
+    `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>` +
+      `<body style="font:16px/1.6 system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em"><h1 style="font-size:20px">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>${link}</body></html>`,
+    status,
+  );
+}
+
+export function oauthRoutes() {
+  const oauth = new Hono<WebEnv>();
+
+  oauth.get("/login", async (c) => {
+    const web = webConfig(c.env);
+    const api = apiConfig(c.env);
+    const scope = (c.req.query("scope") ?? "snsapi_base") as OAuthScope;
+    if (!SCOPES.has(scope)) return c.json({ error: "invalid_input", message: "scope must be snsapi_base or snsapi_userinfo" }, 400);
+    const origin = new URL(c.req.url).origin;
+    const next = safeNext(c.req.query("next"), origin);
+    if (next === null) return c.json({ error: "invalid_input", message: "next must be a path on this site (starting with a single /)" }, 400);
+    const { state, nonce } = await makeState(web.sessionSecret, scope, next, nowS());
+    setCookie(c, STATE_COOKIE, nonce, { httpOnly: true, secure: true, sameSite: "Lax", path: "/oauth", maxAge: STATE_TTL_S });
+    const redirect = `${origin}/oauth/callback?${new URLSearchParams({ scope, next })}`;
+    // WeChat requires these parameters in this order, and the #wechat_redirect fragment.
+    const authorize =
+      `${web.oauthBase}/connect/oauth2/authorize?appid=${encodeURIComponent(api.appId)}&redirect_uri=${encodeURIComponent(redirect)}` +
+      `&response_type=code&scope=${scope}&state=${state}&connect_redirect=1#wechat_redirect`;
+    return c.redirect(authorize, 302);
+  });
+
+  oauth.get("/callback", async (c) => {
+    const web = webConfig(c.env);
+    const api = apiConfig(c.env);
+    const origin = new URL(c.req.url).origin;
+    const scope = c.req.query("scope") ?? "";
+    const next = safeNext(c.req.query("next"), origin);
+    const retry = `/oauth/login?${new URLSearchParams({ scope: SCOPES.has(scope as OAuthScope) ? scope : "snsapi_base", next: next ?? "/" })}`;
+    const state = c.req.query("state") ?? "";
+    const code = c.req.query("code");
+    if (next === null || !SCOPES.has(scope as OAuthScope)) return page(c, 400, "登录链接无效", "This sign-in link is not valid.", "/oauth/login");
+    const checked = await checkState(web.sessionSecret, state, scope, next, nowS());
+    if ("error" in checked) {
+      return checked.error === "expired"
+        ? page(c, 400, "登录已过期", "This sign-in took too long. Please sign in again.", retry)
+        : page(c, 400, "登录链接无效", "This sign-in link is not valid.", retry);
+    }
+    if (getCookie(c, STATE_COOKIE) !== checked.nonce) {
+      return page(c, 400, "请在同一浏览器中登录", "This sign-in was started in another browser or has already finished.", retry);
+    }
+    const session = await readSession(c);
+    const ledger = c.env.DELIVERY_LEDGER;
+    if (!ledger) throw new ConfigError("DELIVERY_LEDGER", "binding is missing: see wrangler.toml");
+    const claim = await ledgerStub(ledger, shardOf(checked.nonce)).claim(`oauth:${checked.nonce}`, STATE_TTL_S * 1000);
+    if (claim.state !== "new") {
+      // A double callback or the back button: already signed in → carry on; otherwise start again.
+      return session ? c.redirect(next, 302) : page(c, 400, "登录链接已使用", "This sign-in link was already used.", retry);
+    }
+    if (!code) return page(c, 400, "未获得授权", "WeChat did not authorize this sign-in.", retry);
+
+    let exchange;
+    try {
+      exchange = await exchangeCode(api, code);
+    } catch (e) {
+      if (e instanceof WeChatApiError && (e.errcode === 40163 || e.errcode === 40029)) {
+        // 40163: code been used (a second callback); 40029: invalid code.
+        log("oauth", { outcome: "code_rejected", errcode: e.errcode });
+        return session ? c.redirect(next, 302) : page(c, 400, "登录链接已使用", "This sign-in code was already used.", retry);
+      }
+      if (e instanceof WeChatApiError || e instanceof UpstreamError) {
+        log("oauth", { outcome: "upstream_error", ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }) });
+        return page(c, 502, "微信暂时无法登录", "WeChat could not complete the sign-in. Please try again.", retry);
+      }
+      throw e;
+    }
+    let profile = {};
+    if (scope === "snsapi_userinfo") {
+      try {
+        const info = await webUserInfo(api, exchange.accessToken, exchange.openid);
+        profile = { nickname: info.nickname, headimgurl: info.headimgurl, unionid: info.unionid ?? exchange.unionid };
+      } catch (e) {
+        if (!(e instanceof WeChatApiError || e instanceof UpstreamError)) throw e;
+        log("oauth", { outcome: "userinfo_failed", ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }) });
+      }
+    }
+    const token = await signPayload(web.sessionSecret, { openid: exchange.openid, scope: exchange.scope || scope, ...profile, exp: nowS() + SESSION_TTL_S });
+    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_S });
+    deleteCookie(c, STATE_COOKIE, { path: "/oauth", secure: true });
+    log("oauth", { outcome: "signed_in", scope });
+    return c.redirect(next, 302);
+  });
+
+  oauth.get("/me", async (c) => {
+    const session = await readSession(c);
+    if (!session) return c.json({ error: "unauthorized", message: "no session: sign in at /oauth/login" }, 401);
+    const { exp, ...who } = session;
+    return c.json({ ...who, expires_at: exp });
+  });
+
+  oauth.onError((err, c) => {
+    if (err instanceof ConfigError) return c.json({ error: "configuration", message: `Configuration error: ${err.message}` }, 500);
+    throw err;
+  });
+  return oauth;
+}

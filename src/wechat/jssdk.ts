@@ -1,0 +1,18 @@
+/**
+ * The JS-SDK's wx.config signature (附录1-JS-SDK使用权限签名算法): SHA-1 of
+ * `jsapi_ticket=…&noncestr=…&timestamp=…&url=…` with the keys in that
+ * (ASCII) order, the URL exactly as the page has it, without its #fragment.
+ */
+import { bytesToHex, utf8Encoder } from "./bytes";
+import { primitives } from "./primitives";
+
+export async function jssdkSignature(ticket: string, nonceStr: string, timestamp: number | string, url: string): Promise<string> {
+  const text = `jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`;
+  return bytesToHex(await primitives.sha1(utf8Encoder.encode(text)));
+}
+
+/** The URL to sign: the page's own URL without the fragment, not otherwise normalised. */
+export function withoutFragment(url: string): string {
+  const hash = url.indexOf("#");
+  return hash === -1 ? url : url.slice(0, hash);
+}

@@ -1,0 +1,74 @@
+/**
+ * Shared by the black-box tests: build the deployable bundle once
+ * (`wrangler deploy --dry-run`), start it under Miniflare with real KV and
+ * Durable Objects, and serve the fake WeChat API over loopback HTTP.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import type { FakeWeChatApi } from "../fakes/wechat-api";
+
+let built: string | undefined;
+
+/** The bundle's directory (built once per test process). */
+export function buildWorker(): string {
+  if (built) return built;
+  const outdir = mkdtempSync(join(tmpdir(), "wechat-edge-"));
+  execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir], {
+    stdio: "pipe",
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  });
+  return (built = outdir);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+/** Starts the bundle; `outbound` intercepts every fetch the Worker makes (else it reaches loopback). */
+export async function startWorker(bindings: Record<string, string>, opts: { outbound?: FakeWeChatApi; port?: number } = {}) {
+  const outdir = buildWorker();
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(outdir, "index.js"),
+    modulesRoot: outdir,
+    compatibilityDate: "2026-04-20",
+    bindings,
+    kvNamespaces: ["WECHAT_KV"],
+    durableObjects: {
+      TOKEN_BROKER: { className: "TokenBroker", useSQLite: true },
+      DELIVERY_LEDGER: { className: "DeliveryLedger", useSQLite: true },
+    },
+    ...(opts.outbound ? { outboundService: (request: unknown) => opts.outbound!.fetch(request as Request) as never } : {}),
+    host: "127.0.0.1",
+    port: opts.port ?? 0,
+  });
+  const url = (await mf.ready).origin;
+  return { mf, url };
+}
+
+/** Serves a fake over real HTTP on loopback (for a browser, which cannot use an outbound hook). */
+export async function serveFake(fake: FakeWeChatApi): Promise<{ server: Server; url: string }> {
+  const server = createHttpServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = chunks.length ? Buffer.concat(chunks) : undefined;
+    const request = new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "GET" || req.method === "HEAD" ? undefined : body });
+    const response = await fake.fetch(request);
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
