@@ -29,23 +29,31 @@ export interface CallbackConfig {
   cipher: Promise<MessageCipher> | ConfigError;
 }
 
-const callbackConfigs = new WeakMap<Env, CallbackConfig | ConfigError>();
+/**
+ * Reads a configuration once per env object and remembers the result — or
+ * the ConfigError, so a broken value is reported on every request without
+ * being re-read.
+ */
+function memoized<T>(read: (env: Env) => T): (env: Env) => T {
+  const cache = new WeakMap<Env, T | ConfigError>();
+  return (env) => {
+    let value = cache.get(env);
+    if (value === undefined) {
+      try {
+        value = read(env);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        value = e;
+      }
+      cache.set(env, value);
+    }
+    if (value instanceof ConfigError) throw value;
+    return value;
+  };
+}
 
 /** The callback's configuration; throws ConfigError when it cannot serve at all. */
-export function callbackConfig(env: Env): CallbackConfig {
-  let config = callbackConfigs.get(env);
-  if (config === undefined) {
-    try {
-      config = readCallbackConfig(env);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      config = e;
-    }
-    callbackConfigs.set(env, config);
-  }
-  if (config instanceof ConfigError) throw config;
-  return config;
-}
+export const callbackConfig = memoized(readCallbackConfig);
 
 function readCallbackConfig(env: Env): CallbackConfig {
   const token = env.WECHAT_TOKEN;
@@ -98,23 +106,8 @@ export interface ApiConfig {
   broker: DurableObjectNamespace<import("./api/broker").TokenBroker>;
 }
 
-const apiConfigs = new WeakMap<Env, ApiConfig | ConfigError>();
-
 /** What calling WeChat's API needs; throws ConfigError naming what is missing. */
-export function apiConfig(env: Env): ApiConfig {
-  let config = apiConfigs.get(env);
-  if (config === undefined) {
-    try {
-      config = readApiConfig(env);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      config = e;
-    }
-    apiConfigs.set(env, config);
-  }
-  if (config instanceof ConfigError) throw config;
-  return config;
-}
+export const apiConfig = memoized(readApiConfig);
 
 function readApiConfig(env: Env): ApiConfig {
   const appId = env.WECHAT_APPID;
@@ -171,23 +164,8 @@ export interface WebConfig {
   oauthBase: string;
 }
 
-const webConfigs = new WeakMap<Env, WebConfig | ConfigError>();
-
 /** What the web flows (OAuth, sessions, JS-SDK) need; throws ConfigError naming what is missing. */
-export function webConfig(env: Env): WebConfig {
-  let config = webConfigs.get(env);
-  if (config === undefined) {
-    try {
-      config = readWebConfig(env);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      config = e;
-    }
-    webConfigs.set(env, config);
-  }
-  if (config instanceof ConfigError) throw config;
-  return config;
-}
+export const webConfig = memoized(readWebConfig);
 
 function readWebConfig(env: Env): WebConfig {
   const secret = env.SESSION_SECRET;

@@ -5,8 +5,8 @@
  */
 import { decrypt, encrypt, getSignature } from "@wecom/crypto";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./harness";
 
 const TOKEN = "blackbox-token";
 const AES_KEY = "Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OWFiY2RlZmdoaWo";
@@ -15,17 +15,6 @@ const APPID = "wxblackbox00000001";
 let server: ChildProcess;
 let base = "";
 let output = "";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();
