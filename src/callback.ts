@@ -10,6 +10,7 @@ import { ConfigError, callbackConfig, type CallbackConfig } from "./config";
 import type { Env } from "./env";
 import { deliverDeferred } from "./delivery/deferred";
 import { dedupKey, isFirstDelivery, shardOf } from "./delivery/policy";
+import { recentDelivery, rememberDelivery } from "./delivery/recent";
 import { deadline, enqueueRecord, ledgerStub } from "./delivery/recorder";
 import { describeError, log } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
@@ -130,6 +131,11 @@ export async function processCallback<E extends Env>(
     const shard = shardOf(message.FromUserName);
     const firstDelivery = isFirstDelivery(Number(message.CreateTime), Number(timestamp), Date.now());
     if (ledger !== null) {
+      // Handled here moments ago (a resend before the ledger record is written): answer as a retry.
+      const local = recentDelivery(key, Date.now());
+      if (local !== undefined) {
+        return local.state === "replied" && local.reply !== undefined ? respond(local.reply, "retry_reply") : respond("success", "retry_success");
+      }
       if (firstDelivery) {
         enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
       } else {
@@ -140,6 +146,7 @@ export async function processCallback<E extends Env>(
           return again !== null ? respond(again, "retry_reply") : respond("success", "retry_success");
         }
       }
+      rememberDelivery(key, { state: "running" }, Date.now());
     }
 
     const env = ctx.env;
@@ -179,6 +186,7 @@ export async function processCallback<E extends Env>(
     }
     if (settled === DEADLINE) {
       answered = true;
+      if (ledger !== null) rememberDelivery(key, { state: "deferred" }, Date.now());
       // Past the deadline: answer now, deliver later through the customer-service API.
       ctx.waitUntil(
         deliverDeferred(env, message, key, ledger === null ? null : ledgerStub(ledger, shard), reply, started).catch((e) =>
@@ -190,7 +198,9 @@ export async function processCallback<E extends Env>(
     const xml = renderReply(settled, message.FromUserName, message.ToUserName, Date.now());
     fields.reply = settled.type;
     if (ledger !== null) {
-      enqueueRecord(ledger, shard, xml === "success" ? { key, state: "done" } : { key, state: "replied", reply: xml }, ctx.waitUntil);
+      const record = xml === "success" ? ({ state: "done" } as const) : ({ state: "replied", reply: xml } as const);
+      rememberDelivery(key, record, Date.now());
+      enqueueRecord(ledger, shard, { key, ...record }, ctx.waitUntil);
     }
     return respond(xml, fields.handler === "error" ? "handler_error" : "replied");
   } catch (e) {

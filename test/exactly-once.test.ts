@@ -159,6 +159,30 @@ describe.each(["plaintext", "safe"] as const)("retries after a passive reply (%s
   });
 });
 
+describe("immediate resends (same timestamp, before any ledger write)", () => {
+  it("a resend while the handler runs does not run it again; its reply goes out once", async () => {
+    const t = await newApp({ REPLY_DEADLINE_MS: "200" });
+    const h = harness(t.env, { slowMs: 500 });
+    const xml = toXml(message({ MsgType: "text", Content: "slow" }));
+    const [a, b, c] = await Promise.all([h.send(xml), h.send(xml), h.send(xml)]);
+    expect([await a.text(), await b.text(), await c.text()]).toEqual(["success", "success", "success"]);
+    await h.settle();
+    expect(h.runs).toHaveLength(1);
+    expect(await customSends(t)).toHaveLength(1);
+  });
+
+  it("a resend right after a passive reply gets that reply, without running the handler", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const msgId = nextMsgId();
+    const xml = toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId }));
+    expect(await openReply(await h.send(xml))).toMatchObject({ Content: `reply to ${msgId}` });
+    expect(await openReply(await h.send(xml))).toMatchObject({ Content: `reply to ${msgId}` }); // no settle: the batch is unwritten
+    await h.settle();
+    expect(h.runs).toEqual([msgId]);
+  });
+});
+
 describe("MsgId", () => {
   it("ids that collide as JavaScript numbers stay distinct messages", async () => {
     const t = await newApp();

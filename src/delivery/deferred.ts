@@ -13,6 +13,7 @@ import { describeError, log } from "../log";
 import type { Message } from "../wechat/messages";
 import { renderReply, type Reply } from "../wechat/replies";
 import type { DeliveryLedger } from "./ledger";
+import { forgetDelivery, rememberDelivery } from "./recent";
 
 type Ledger = DurableObjectStub<DeliveryLedger>;
 
@@ -30,6 +31,7 @@ export async function deliverDeferred(
   const result = await reply;
   const custom = replyToCustomMessage(result);
   if (custom === null) {
+    rememberDelivery(key, { state: "done" }, Date.now());
     await ledger?.finishDelivery(key, true);
     log("deferred", { ...fields, outcome: "nothing_to_send", reply: result.type, ms: Date.now() - started });
     return;
@@ -40,10 +42,12 @@ export async function deliverDeferred(
   }
   try {
     await apiFor(env).message.sendCustom(message.FromUserName, custom);
+    rememberDelivery(key, { state: "done" }, Date.now());
     await ledger?.finishDelivery(key, true);
     log("deferred", { ...fields, outcome: "sent", reply: result.type, ms: Date.now() - started });
   } catch (e) {
     const xml = renderReply(result, message.FromUserName, message.ToUserName, Date.now());
+    forgetDelivery(key); // a retry must reach the ledger, which hands it the undelivered reply
     await ledger?.finishDelivery(key, false, xml).catch(() => {});
     log("deferred", {
       ...fields,

@@ -55,10 +55,11 @@ function query(extra: Record<string, string> = {}, timestamp = now(), nonce = "4
   return new URLSearchParams({ signature: getSignature(TOKEN, timestamp, nonce, ""), timestamp, nonce, openid: "oBlackBox", ...extra });
 }
 
+let msgId = 6054768590064713728n;
 const textXml = (content: string) =>
   `<xml><ToUserName><![CDATA[gh_blackbox]]></ToUserName><FromUserName><![CDATA[oBlackBox]]></FromUserName>` +
   `<CreateTime>${now()}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content>` +
-  `<MsgId>6054768590064713728</MsgId></xml>`;
+  `<MsgId>${msgId++}</MsgId></xml>`;
 
 describe("wrangler dev, played by WeChat over HTTP", () => {
   it("passes the server check", async () => {
