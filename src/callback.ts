@@ -15,7 +15,7 @@ import { deadline, enqueueRecord, ledgerStub } from "./delivery/recorder";
 import { describeError, log } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
 import { CryptoError } from "./wechat/crypto";
-import { toMessage } from "./wechat/messages";
+import { messageKind, toMessage } from "./wechat/messages";
 import { renderEncrypted, renderReply, type Reply } from "./wechat/replies";
 import type { Bot, Mode } from "./wechat/router";
 import { sign, verifySignature } from "./wechat/signature";
@@ -117,7 +117,7 @@ export async function processCallback<E extends Env>(
     }
     const message = toMessage(inner);
     fields.mode = mode;
-    fields.type = message.MsgType === "event" ? `event.${message.Event}` : message.MsgType;
+    fields.type = messageKind(message);
 
     const respond = async (xml: string, outcome: string): Promise<CallbackAnswer> => {
       const out = xml === "success" || !encrypted ? xml : await encryptReply(xml, config);

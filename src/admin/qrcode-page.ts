@@ -3,9 +3,8 @@
  * Every value is HTML-escaped; the page loads nothing but the QR image.
  */
 import type { QrCode } from "../api/qrcode";
+import { escapeHtml } from "../web/html";
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 const KIND: Record<QrCode["actionName"], string> = {
   QR_SCENE: "临时 · 整数场景 (QR_SCENE)",

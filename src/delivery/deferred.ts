@@ -10,7 +10,7 @@ import { WeChatApiError } from "../api/errors";
 import { replyToCustomMessage } from "../api/messages";
 import type { Env } from "../env";
 import { describeError, log } from "../log";
-import type { Message } from "../wechat/messages";
+import { messageKind, type Message } from "../wechat/messages";
 import { renderReply, type Reply } from "../wechat/replies";
 import type { DeliveryLedger } from "./ledger";
 import { forgetDelivery, rememberDelivery } from "./recent";
@@ -25,7 +25,7 @@ export async function deliverDeferred(
   reply: Promise<Reply>,
   started: number,
 ): Promise<void> {
-  const fields = { type: message.MsgType === "event" ? `event.${message.Event}` : message.MsgType };
+  const fields = { type: messageKind(message) };
   // Tell the ledger first, so a retry from here on answers `success` instead of running the handler.
   await ledger?.record([{ key, state: "deferred" }]).catch(() => {});
   const result = await reply;

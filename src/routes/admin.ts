@@ -6,11 +6,10 @@ import { Hono, type Context } from "hono";
 import { adminAuthorized } from "../admin/auth";
 import { renderQrPage } from "../admin/qrcode-page";
 import { apiFor } from "../api/client";
-import { InvalidInputError, UpstreamError, WeChatApiError } from "../api/errors";
+import { InvalidInputError, WeChatApiError } from "../api/errors";
 import type { QrRequest } from "../api/qrcode";
-import { ConfigError } from "../config";
 import type { Env } from "../env";
-import { describeError, log } from "../log";
+import { jsonError } from "./errors";
 
 type AdminEnv = { Bindings: Env };
 
@@ -92,19 +91,10 @@ function wantsJson(accept: string | undefined): boolean {
   return /application\/json/i.test(accept ?? "") && !/text\/html/i.test(accept ?? "");
 }
 
-/** Errors as JSON: 400 for input, 502/504 naming WeChat's errcode and errmsg, 500 for config. */
-export function adminError(err: unknown, c: Context<AdminEnv>): Response {
-  if (err instanceof InvalidInputError) return c.json({ error: "invalid_input", message: err.message }, 400);
-  if (err instanceof WeChatApiError) {
-    log("admin", { path: c.req.path, outcome: "wechat_error", errcode: err.errcode });
-    if (err.errcode === 46003) return c.json({ error: "no_menu", errcode: err.errcode, errmsg: err.errmsg }, 404);
-    return c.json({ error: "wechat_error", errcode: err.errcode, errmsg: err.errmsg }, 502);
+/** Errors as JSON (routes/errors.ts); "no menu" (46003) is a 404 here, not an upstream failure. */
+function adminError(err: unknown, c: Context<AdminEnv>): Response {
+  if (err instanceof WeChatApiError && err.errcode === 46003) {
+    return c.json({ error: "no_menu", errcode: err.errcode, errmsg: err.errmsg }, 404);
   }
-  if (err instanceof UpstreamError) {
-    log("admin", { path: c.req.path, outcome: "upstream_error", upstream: err.kind, status: err.status });
-    return c.json({ error: "upstream_unavailable", errcode: -1, errmsg: err.message }, err.kind === "timeout" ? 504 : 502);
-  }
-  if (err instanceof ConfigError) return c.json({ error: "configuration", message: `Configuration error: ${err.message}` }, 500);
-  log("admin", { path: c.req.path, outcome: "error", ...describeError(err) });
-  return c.json({ error: "internal" }, 500);
+  return jsonError(err, c, "admin");
 }

@@ -4,7 +4,7 @@
  * JS-SDK. Everything shown is escaped; the script only calls our own routes.
  */
 import { Hono } from "hono";
-import { escapeHtml } from "../admin/qrcode-page";
+import { escapeHtml } from "../web/html";
 import type { Env } from "../env";
 import { readSession } from "./oauth";
 

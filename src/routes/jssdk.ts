@@ -4,11 +4,11 @@
  */
 import { Hono } from "hono";
 import { apiFor } from "../api/client";
-import { UpstreamError, WeChatApiError } from "../api/errors";
-import { ConfigError, webConfig } from "../config";
+import { webConfig } from "../config";
 import type { Env } from "../env";
 import { randomBytes } from "../wechat/bytes";
 import { jssdkSignature, withoutFragment } from "../wechat/jssdk";
+import { jsonError } from "./errors";
 
 const ALPHANUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -36,11 +36,6 @@ export function jssdkRoutes() {
     const timestamp = Math.floor(Date.now() / 1000);
     return c.json({ appId: api.config.appId, timestamp, nonceStr, signature: await jssdkSignature(ticket, nonceStr, timestamp, url) });
   });
-  jssdk.onError((err, c) => {
-    if (err instanceof ConfigError) return c.json({ error: "configuration", message: `Configuration error: ${err.message}` }, 500);
-    if (err instanceof WeChatApiError) return c.json({ error: "wechat_error", errcode: err.errcode, errmsg: err.errmsg }, 502);
-    if (err instanceof UpstreamError) return c.json({ error: "upstream_unavailable", errcode: -1, errmsg: err.message }, err.kind === "timeout" ? 504 : 502);
-    throw err;
-  });
+  jssdk.onError((err, c) => jsonError(err, c, "jssdk"));
   return jssdk;
 }

@@ -18,9 +18,10 @@ import { ledgerStub } from "../delivery/recorder";
 import { shardOf } from "../delivery/policy";
 import type { Env } from "../env";
 import { log } from "../log";
-import { escapeHtml } from "../admin/qrcode-page";
-import { bytesToHex, randomBytes } from "../wechat/bytes";
-import { hexToBytes, hmac, signPayload, verifyPayload } from "../web/signed";
+import { bytesToHex, hexToBytes, randomBytes, timingSafeEqual } from "../wechat/bytes";
+import { escapeHtml } from "../web/html";
+import { hmac, signPayload, verifyPayload } from "../web/signed";
+import { jsonError } from "./errors";
 
 type WebEnv = { Bindings: Env };
 
@@ -69,11 +70,8 @@ export async function checkState(secret: string, state: string, scope: string, n
   const nonce = state.slice(0, 16);
   const exp = state.slice(16, 24);
   const full = await hmac(secret, stateData(nonce, exp, scope, next));
-  // Constant-time comparison of the 16-byte truncated MAC.
-  const given = hexToBytes(state.slice(24))!;
-  let diff = 0;
-  for (let i = 0; i < 16; i++) diff |= full[i]! ^ given[i]!;
-  if (diff !== 0) return { error: "invalid" };
+  // The MAC is truncated to 16 bytes; compared in constant time.
+  if (!timingSafeEqual(full.subarray(0, 16), hexToBytes(state.slice(24))!)) return { error: "invalid" };
   if (parseInt(exp, 16) < now) return { error: "expired" };
   return { nonce };
 }
@@ -183,7 +181,7 @@ export function oauthRoutes() {
   });
 
   oauth.onError((err, c) => {
-    if (err instanceof ConfigError) return c.json({ error: "configuration", message: `Configuration error: ${err.message}` }, 500);
+    if (err instanceof ConfigError) return jsonError(err, c, "oauth");
     throw err;
   });
   return oauth;

@@ -3,7 +3,7 @@
  * state. Verification goes through crypto.subtle.verify, which compares in
  * constant time. Keys are imported once per secret.
  */
-import { bytesToHex, hexToBytes, utf8Decoder, utf8Encoder } from "../wechat/bytes";
+import { utf8Decoder, utf8Encoder } from "../wechat/bytes";
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -56,5 +56,3 @@ export async function verifyPayload<T extends { exp: number }>(secret: string, t
     return null;
   }
 }
-
-export { bytesToHex, hexToBytes };

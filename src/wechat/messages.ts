@@ -233,6 +233,11 @@ export function toMessage(node: XmlNode): Message {
   return node as Message;
 }
 
+/** The message's kind for logs: its MsgType, or `event.<Event>` for events. */
+export function messageKind(message: Message): string {
+  return message.MsgType === "event" ? `event.${message.Event}` : message.MsgType;
+}
+
 export function isEvent(message: Message): message is KnownEvent | (UnknownMessage & { Event: string }) {
   return message.MsgType === "event";
 }
