@@ -31,7 +31,7 @@ export async function deliverDeferred(
   const result = await reply;
   const custom = replyToCustomMessage(result);
   if (custom === null) {
-    rememberDelivery(key, { state: "done" }, Date.now());
+    if (ledger) rememberDelivery(key, { state: "done" }, Date.now());
     await ledger?.finishDelivery(key, true);
     log("deferred", { ...fields, outcome: "nothing_to_send", reply: result.type, ms: Date.now() - started });
     return;
@@ -42,7 +42,7 @@ export async function deliverDeferred(
   }
   try {
     await apiFor(env).message.sendCustom(message.FromUserName, custom);
-    rememberDelivery(key, { state: "done" }, Date.now());
+    if (ledger) rememberDelivery(key, { state: "done" }, Date.now());
     await ledger?.finishDelivery(key, true);
     log("deferred", { ...fields, outcome: "sent", reply: result.type, ms: Date.now() - started });
   } catch (e) {
