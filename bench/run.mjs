@@ -13,154 +13,22 @@
  * Timings are noisy here: compare the ratios, measured minutes apart at most.
  * BENCH_SECONDS (default 8) sets each load run's length.
  */
-import { execFileSync } from "node:child_process";
 import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
-import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
+import {
+  AES_KEY, APPID, CONNECTIONS, SECONDS, SECRET, TOKEN,
+  bundleWorker, load, log, makeRequest, out, replyIsCorrect, startBare, startOurs,
+} from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
-const { encrypt, decrypt, getSignature } = require("@wecom/crypto");
+const { decrypt } = require("@wecom/crypto");
 const webot = require("./node-webot.cjs");
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const CONNECTIONS = 32;
-const TOKEN = "bench-token";
-const AES_KEY = "YmVuY2htYXJrLWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g";
-const APPID = "wxbench00000000001";
-const SECRET = "bench-secret";
-const COMPAT_DATE = "2026-04-20";
-const out = mkdtempSync(join(tmpdir(), "wechat-bench-"));
-const log = (...a) => console.error("[bench]", ...a);
-
-// ---------------------------------------------------------------- messages
-let msgId = 8_000_000_000_000_000_000n;
-const now = () => Math.floor(Date.now() / 1000);
-
-/** A fresh signed request, as WeChat sends it: new MsgId, current CreateTime and timestamp. */
-function makeRequest(mode, opts = {}) {
-  const id = String(msgId++);
-  const ts = String(opts.timestamp ?? now());
-  const nonce = String(Math.floor(Math.random() * 1e9));
-  const openid = `oBench${id.slice(-8)}`;
-  const content = `你好 hello ${id}`;
-  const xml =
-    `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[${openid}]]></FromUserName>` +
-    `<CreateTime>${ts}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content>` +
-    `<MsgId>${id}</MsgId></xml>`;
-  const query = { signature: getSignature(TOKEN, ts, nonce, ""), timestamp: ts, nonce, openid };
-  let body = xml;
-  if (mode === "safe") {
-    const cipher = encrypt(AES_KEY, xml, APPID);
-    query.encrypt_type = "aes";
-    query.msg_signature = getSignature(TOKEN, ts, nonce, cipher);
-    body = `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`;
-  }
-  return { path: `/wechat?${new URLSearchParams(query)}`, query, body, content };
-}
-
-/** True when a reply carries the expected echo (decrypting safe-mode replies). */
-function replyIsCorrect(mode, body, content) {
-  if (mode === "plaintext") return body.includes(`<Content><![CDATA[${content}]]></Content>`);
-  const enc = /<Encrypt><!\[CDATA\[([^\]]+)\]\]>/.exec(body)?.[1];
-  if (!enc) return false;
-  const { message, id } = decrypt(AES_KEY, enc);
-  return id === APPID && message.includes(`<Content><![CDATA[${content}]]></Content>`);
-}
-
-// ---------------------------------------------------------------- load
-/**
- * Requests are generated before each run so that the generator (which
- * shares the 2 cores) spends its time sending, not signing and encrypting.
- * CreateTime and timestamp are set to the run's end: every request is then
- * within the replay window and a genuine first delivery (the fast path).
- */
-function pool(mode, size) {
-  const at = now() + SECONDS + 1;
-  return Array.from({ length: size }, () => makeRequest(mode, { timestamp: at }));
-}
-
-async function load(url, mode, check) {
-  let wrong = 0;
-  let checked = 0;
-  const messages = pool(mode, 12_000 * SECONDS);
-  let next = 0;
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    requests: [
-      {
-        method: "POST",
-        setupRequest(req, context) {
-          if (next >= messages.length) throw new Error("request pool exhausted: raise its size");
-          const m = messages[next++];
-          context.content = m.content;
-          return { ...req, method: "POST", path: m.path, body: m.body, headers: { "content-type": "text/xml" } };
-        },
-        onResponse(status, body, context) {
-          if (!check) return;
-          // Check every plaintext reply and every 10th safe-mode one (decrypting costs the generator).
-          if (mode === "plaintext" || checked % 10 === 0) {
-            if (status !== 200 || !replyIsCorrect(mode, body, context.content)) wrong++;
-          }
-          checked++;
-        },
-      },
-    ],
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    total: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    wrong,
-  };
-}
-
-// ---------------------------------------------------------------- workers
-async function bundleWorker() {
-  execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", join(out, "worker")], {
-    stdio: "pipe",
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-  });
-  return join(out, "worker", "index.js");
-}
-
-const quiet = { handleRuntimeStdio(stdout, stderr) { stdout.resume(); stderr.resume(); } };
-
-async function startOurs(scriptPath, vars, fake) {
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath,
-    modulesRoot: join(out, "worker"),
-    compatibilityDate: COMPAT_DATE,
-    bindings: { WECHAT_APPID: APPID, WECHAT_APPSECRET: SECRET, WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, ADMIN_TOKEN: "bench-admin", ...vars },
-    kvNamespaces: ["WECHAT_KV"],
-    durableObjects: {
-      TOKEN_BROKER: { className: "TokenBroker", useSQLite: true },
-      DELIVERY_LEDGER: { className: "DeliveryLedger", useSQLite: true },
-    },
-    outboundService: fake ? (request) => fake.fetch(request) : undefined,
-    host: "127.0.0.1",
-    port: 0,
-    ...quiet,
-  });
-  return { mf, url: (await mf.ready).origin };
-}
-
-async function startBare() {
-  const mf = new Miniflare({ modules: true, script: readFileSync(new URL("./bare-worker.js", import.meta.url), "utf8"), compatibilityDate: COMPAT_DATE, host: "127.0.0.1", port: 0, ...quiet });
-  return { mf, url: (await mf.ready).origin };
-}
 
 // ---------------------------------------------------------------- 1. HTTP throughput
 const onOffByRound = {};

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:ab`: a quick side-by-side throughput check for one change,
+ * shorter than the full `npm run bench`. Runs the bare floor, this checkout
+ * (exactly-once on and off) and, with --base <git ref>, the same Worker built
+ * from that ref, in interleaved rounds so that the machine's drift hits all of
+ * them alike; prints each round's ratios and their median.
+ *
+ *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1]
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { bundleWorker, load, log, out, startBare, startOurs } from "./lib.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: "string", default: "plaintext" },
+    seconds: { type: "string", default: "4" },
+    rounds: { type: "string", default: "3" },
+    base: { type: "string" },
+  },
+});
+if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
+process.env.BENCH_SECONDS ??= args.seconds;
+
+const head = await bundleWorker(join(out, "head"));
+const targets = {
+  bare: () => startBare(),
+  "head, exactly-once on": () => startOurs(head, {}),
+  "head, exactly-once off": () => startOurs(head, { EXACTLY_ONCE: "off" }),
+};
+if (args.base) {
+  const tree = join(out, "base-tree");
+  execFileSync("git", ["worktree", "add", "--detach", tree, args.base], { stdio: "pipe" });
+  try {
+    if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
+    const base = await bundleWorker(join(out, "base"), tree);
+    targets[`base ${args.base}, exactly-once on`] = () => startOurs(base, {});
+    targets[`base ${args.base}, exactly-once off`] = () => startOurs(base, { EXACTLY_ONCE: "off" });
+  } finally {
+    execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
+  }
+}
+
+const names = Object.keys(targets);
+const rps = Object.fromEntries(names.map((n) => [n, []]));
+for (let round = 0; round < Number(args.rounds); round++) {
+  for (const name of names) {
+    const { mf, url } = await targets[name]();
+    await load(url, args.mode, false); // warm-up
+    const r = await load(url, args.mode, name !== "bare");
+    await mf.dispose();
+    if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
+    rps[name].push(r.rps);
+    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s`);
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ratio = (a, b) => rps[a].map((x, i) => x / rps[b][i]);
+console.log(`\n${args.mode}, ${args.seconds} s × ${args.rounds} rounds (median req/s; per-round ratios)`);
+for (const name of names) {
+  const vsBare = ratio(name, "bare");
+  const line = [`${name.padEnd(40)} ${median(rps[name]).toFixed(0).padStart(6)} req/s`];
+  if (name !== "bare") line.push(`× bare ${median(vsBare).toFixed(2)} [${vsBare.map((x) => x.toFixed(2)).join(" ")}]`);
+  if (name.endsWith("on")) {
+    const vsOff = ratio(name, name.replace(/on$/, "off"));
+    line.push(`× off ${median(vsOff).toFixed(2)} [${vsOff.map((x) => x.toFixed(2)).join(" ")}]`);
+  }
+  console.log(line.join("  "));
+}
+process.exit(0);
