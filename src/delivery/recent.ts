@@ -5,6 +5,12 @@
  * WeChat's 5-second retries never are, but a proxy or a test may be), and
  * answers it as a retry without a Durable Object round trip. Bounded in size
  * and age; the ledger stays the authority across isolates.
+ *
+ * Two generations of maps, not one map trimmed in age order: deleting from
+ * the front of a Map leaves holes that every later trim walks again (measured
+ * in a CPU profile at 7.5% of a callback). Rotating whole generations is O(1).
+ * An entry is kept until two rotations have passed: at least a full
+ * generation (GENERATION_SIZE later entries or MAX_AGE_MS / 2), at most MAX_AGE_MS.
  */
 import type { DeliveryState } from "./policy";
 
@@ -14,36 +20,46 @@ export interface RecentDelivery {
   reply?: string;
 }
 
-const MAX_ENTRIES = 5000;
 const MAX_AGE_MS = 30_000;
+/** Two generations hold at most 2 × this many messages. */
+export const GENERATION_SIZE = 2500;
 
 interface Entry extends RecentDelivery {
   at: number;
 }
 
-const entries = new Map<string, Entry>();
+let current = new Map<string, Entry>();
+let previous = new Map<string, Entry>();
+let currentSince = 0;
+
+function rotateIfDue(now: number): void {
+  if (current.size >= GENERATION_SIZE || now - currentSince > MAX_AGE_MS / 2) {
+    previous = current;
+    current = new Map();
+    currentSince = now;
+  }
+}
 
 export function recentDelivery(key: string, now: number): RecentDelivery | undefined {
-  const entry = entries.get(key);
-  if (entry && now - entry.at > MAX_AGE_MS) {
-    entries.delete(key);
-    return undefined;
-  }
-  return entry;
+  const entry = current.get(key) ?? previous.get(key);
+  return entry !== undefined && now - entry.at <= MAX_AGE_MS ? entry : undefined;
 }
 
 export function rememberDelivery(key: string, delivery: RecentDelivery, now: number): void {
-  const previous = entries.get(key);
-  entries.delete(key); // re-insert: Map order is age order
-  entries.set(key, { ...delivery, at: previous?.at ?? now });
-  // Oldest first: drop what is too old or beyond the bound.
-  for (const [k, e] of entries) {
-    if (entries.size <= MAX_ENTRIES && now - e.at <= MAX_AGE_MS) break;
-    entries.delete(k);
-  }
+  rotateIfDue(now);
+  const before = current.get(key) ?? previous.get(key);
+  const at = before !== undefined && now - before.at <= MAX_AGE_MS ? before.at : now;
+  const entry: Entry = delivery.reply === undefined ? { state: delivery.state, at } : { state: delivery.state, reply: delivery.reply, at };
+  current.set(key, entry);
 }
 
 /** Forgets a message here, so a later retry asks the ledger (e.g. to take an undelivered reply). */
 export function forgetDelivery(key: string): void {
-  entries.delete(key);
+  current.delete(key);
+  previous.delete(key);
+}
+
+/** How many messages are remembered (for tests of the bound). */
+export function recentSize(): number {
+  return current.size + previous.size;
 }
