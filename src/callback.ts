@@ -19,7 +19,7 @@ import { messageKind, toMessage } from "./wechat/messages";
 import { renderEncrypted, renderReply, type Reply } from "./wechat/replies";
 import type { Bot, Mode } from "./wechat/router";
 import { sign, verifySignature } from "./wechat/signature";
-import { XmlError, parseEnvelope, parseXml, textOf } from "./wechat/xml";
+import { XmlError, parseXml, textOf } from "./wechat/xml";
 
 const DEADLINE: unique symbol = Symbol("deadline");
 /** Microtask turns a handler gets to settle before a deadline timer is started (no wall time passes). */
@@ -101,7 +101,7 @@ export async function processCallback<E extends Env>(
     const { timestamp, nonce } = await checkQuery(q, config);
 
     const raw = await readBody();
-    const outer = encrypted ? parseEnvelope(raw) : parseXml(raw);
+    const outer = parseXml(raw);
     let mode: Mode = "plaintext";
     let inner = outer;
     if (encrypted) {

@@ -7,7 +7,7 @@ import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { toMessage } from "../src/wechat/messages";
 import { renderEncrypted, renderReply, reply, toReply } from "../src/wechat/replies";
-import { cdata, parseEnvelope, parseXml, XmlError } from "../src/wechat/xml";
+import { cdata, parseXml, XmlError } from "../src/wechat/xml";
 
 const independent = new XMLParser({ parseTagValue: false, trimValues: false, isArray: (_n, p) => p === "xml.Articles.item" });
 const render = (r: Parameters<typeof renderReply>[0]) => renderReply(r, "oFollower", "gh_account", 1_700_000_000_123);
@@ -59,28 +59,6 @@ describe("parsing", () => {
   it("normalises known event names to their documented casing", () => {
     const m = toMessage(parseXml("<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>click</Event><EventKey>K</EventKey></xml>"));
     expect(m.Event).toBe("CLICK");
-  });
-});
-
-describe("the safe-mode envelope", () => {
-  it.each([
-    "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[abc+/=]]></Encrypt></xml>",
-    "<xml>\n    <ToUserName><![CDATA[toUser]]></ToUserName>\n    <Encrypt><![CDATA[QUJD]]></Encrypt>\n</xml>\n",
-    // Shapes the fast path does not take: the full parser must still agree.
-    "<xml><Encrypt><![CDATA[QUJD]]></Encrypt><ToUserName><![CDATA[gh]]></ToUserName></xml>",
-    "<xml><ToUserName>gh</ToUserName><Encrypt>QUJD</Encrypt></xml>",
-    "<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[QUJD]]></Encrypt><MsgType><![CDATA[text]]></MsgType></xml>",
-  ])("reads %j exactly as the full parser does (but for whitespace between elements)", (text) => {
-    const { "#text": _whitespace, ...full } = parseXml(text);
-    expect(parseEnvelope(text)).toEqual(full);
-  });
-
-  it.each([
-    "<!DOCTYPE x><xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[QUJD]]></Encrypt></xml>",
-    "<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[QUJD]]></Encrypt></xml><xml/>",
-    "<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[QU]]></Encrypt>",
-  ])("leaves anything else to the full parser's refusals: %j", (text) => {
-    expect(() => parseEnvelope(text)).toThrow(XmlError);
   });
 });
 

@@ -2,6 +2,10 @@
  * WeChat's XML, both ways. Parsing goes through fast-xml-parser with every
  * value kept a string (a 64-bit MsgId must not become a rounded double) and
  * anything that could declare entities refused before the parser sees it.
+ * The shape WeChat actually sends — one `<xml>` of flat elements holding
+ * CDATA or plain text — is read by a strict one-pass reader first, which
+ * hands anything else to fast-xml-parser and agrees with it on everything
+ * it accepts (test/xml-flat-reader.test.ts holds it to that).
  * Building wraps text in CDATA so that any content survives, `]]>` included.
  */
 import { XMLParser, type X2jOptions } from "fast-xml-parser";
@@ -74,6 +78,11 @@ function assertNoDeclarations(text: string): void {
  * Throws XmlError for malformed XML, declarations, or any other root.
  */
 export function parseXml(text: string): XmlNode {
+  return readFlat(text) ?? parseWithFastXmlParser(text);
+}
+
+/** The full parse (declaration scan, validation, fast-xml-parser): every shape readFlat does not take. */
+export function parseWithFastXmlParser(text: string): XmlNode {
   assertNoDeclarations(text);
   let doc: unknown;
   try {
@@ -88,23 +97,85 @@ export function parseXml(text: string): XmlNode {
   return root as XmlNode;
 }
 
-/**
- * Safe mode's envelope in the exact shape WeChat sends it — `<xml>` holding
- * `ToUserName` then `Encrypt`, text in CDATA, whitespace between elements.
- * Anchored and free of anything but base64 in `Encrypt`, so no markup, entity
- * or declaration can hide in what it accepts; anything else is for parseXml.
- */
-const SAFE_ENVELOPE =
-  /^\s*<xml>\s*<ToUserName><!\[CDATA\[([^\]<>&]*)\]\]><\/ToUserName>\s*<Encrypt><!\[CDATA\[([A-Za-z0-9+/=]+)\]\]><\/Encrypt>\s*<\/xml>\s*$/;
+const LT = 60; // <
+const GT = 62; // >
+const AMP = 38; // &
+const SLASH = 47; // /
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13;
+}
+/** The first character of a name we read: an ASCII letter or underscore. */
+function isNameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
+}
 
 /**
- * Parses an encrypted request's body: the common safe-mode envelope without
- * the full parser (it is a fixed two-element shape), anything else with it.
- * The result is what parseXml returns for the same text.
+ * The shape WeChat sends, in one pass: optional whitespace, `<xml>`, then
+ * elements `<Name>` holding one CDATA section or plain text (no markup, no
+ * entity, no `>`) or nothing, each closed by `</Name>`, whitespace between
+ * them, `</xml>`, optional whitespace. Names are ASCII and not repeated;
+ * there is at least one element, and no CR in any value.
+ * Returns null for anything else — nesting, entities, declarations,
+ * comments, attributes, a second CDATA section — which the full parser then
+ * decides. What it accepts, fast-xml-parser reads the same, less the
+ * whitespace between elements, which it keeps as `#text`.
  */
-export function parseEnvelope(text: string): XmlNode {
-  const m = SAFE_ENVELOPE.exec(text);
-  return m ? { ToUserName: m[1]!, Encrypt: m[2]! } : parseXml(text);
+export function readFlat(text: string): XmlNode | null {
+  const n = text.length;
+  let i = 0;
+  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  if (!text.startsWith("<xml>", i)) return null;
+  i += 5;
+  const node: XmlNode = {};
+  let children = 0;
+  for (;;) {
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== LT) return null;
+    if (text.charCodeAt(i + 1) === SLASH) break; // the root's end tag, checked below
+    // <Name>
+    const nameStart = i + 1;
+    let j = nameStart;
+    if (!isNameStart(text.charCodeAt(j))) return null;
+    while (isNameChar(text.charCodeAt(j))) j++;
+    if (text.charCodeAt(j) !== GT) return null;
+    const name = text.slice(nameStart, j);
+    // Repeats become arrays, and names an object already has (toString, __proto__…) are
+    // renamed or refused by fast-xml-parser: both are for the full parse.
+    if (name in node || name === "prototype") return null;
+    i = j + 1;
+    // Its content: one CDATA section, or plain text.
+    let value: string;
+    if (text.startsWith("<![CDATA[", i)) {
+      const end = text.indexOf("]]>", i + 9);
+      if (end === -1) return null;
+      value = text.slice(i + 9, end);
+      i = end + 3;
+    } else {
+      const start = i;
+      for (;;) {
+        if (i >= n) return null;
+        const c = text.charCodeAt(i);
+        if (c === LT) break;
+        if (c === AMP || c === GT) return null;
+        i++;
+      }
+      value = text.slice(start, i);
+    }
+    // </Name>
+    if (!text.startsWith("</", i) || !text.startsWith(name, i + 2) || text.charCodeAt(i + 2 + name.length) !== GT) return null;
+    i += name.length + 3;
+    if (value.includes("\r")) return null; // XML turns CR LF into LF: the full parse does that
+    node[name] = value;
+    children++;
+  }
+  if (!text.startsWith("</xml>", i) || children === 0) return null; // an empty root: the full parse decides
+  i += 6;
+  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  return i === n ? node : null;
 }
 
 /** Text of a child element, or undefined when absent or not text. */
