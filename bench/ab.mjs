@@ -4,12 +4,14 @@
  * shorter than the full `npm run bench`. Runs the bare floor, this checkout
  * (exactly-once on and off) and, with --base <git ref>, the same Worker built
  * from that ref, in interleaved rounds so that the machine's drift hits all of
- * them alike; prints each round's ratios and their median.
+ * them alike; prints each round's ratios and their median. Besides req/s it
+ * reports the workerd process's CPU time per request (from /proc), which the
+ * load generator's share of the 2 cores disturbs far less than throughput.
  *
- *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1]
+ *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only]
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bundleWorker, load, log, out, startBare, startOurs } from "./lib.mjs";
@@ -20,6 +22,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
     base: { type: "string" },
+    "on-only": { type: "boolean", default: false },
   },
 });
 if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
@@ -44,17 +47,39 @@ if (args.base) {
   }
 }
 
+if (args["on-only"]) for (const name of Object.keys(targets)) if (name.endsWith("off")) delete targets[name];
+/** CPU seconds (user + system) of this process's workerd children, from /proc (Linux). */
+function workerdCpuSeconds() {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    if (comm.startsWith("workerd") && Number(fields[1]) === process.pid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100; // USER_HZ
+}
+
 const names = Object.keys(targets);
 const rps = Object.fromEntries(names.map((n) => [n, []]));
+const cpu = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of names) {
     const { mf, url } = await targets[name]();
     await load(url, args.mode, false); // warm-up
+    const cpuBefore = workerdCpuSeconds();
     const r = await load(url, args.mode, name !== "bare");
+    const cpuUs = ((workerdCpuSeconds() - cpuBefore) / r.total) * 1e6;
     await mf.dispose();
     if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
     rps[name].push(r.rps);
-    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s`);
+    cpu[name].push(cpuUs);
+    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s, workerd ${cpuUs.toFixed(0)} µs CPU/request`);
   }
 }
 
@@ -63,9 +88,9 @@ const ratio = (a, b) => rps[a].map((x, i) => x / rps[b][i]);
 console.log(`\n${args.mode}, ${args.seconds} s × ${args.rounds} rounds (median req/s; per-round ratios)`);
 for (const name of names) {
   const vsBare = ratio(name, "bare");
-  const line = [`${name.padEnd(40)} ${median(rps[name]).toFixed(0).padStart(6)} req/s`];
+  const line = [`${name.padEnd(40)} ${median(rps[name]).toFixed(0).padStart(6)} req/s ${median(cpu[name]).toFixed(0).padStart(4)} µs CPU`];
   if (name !== "bare") line.push(`× bare ${median(vsBare).toFixed(2)} [${vsBare.map((x) => x.toFixed(2)).join(" ")}]`);
-  if (name.endsWith("on")) {
+  if (name.endsWith("on") && rps[name.replace(/on$/, "off")]) {
     const vsOff = ratio(name, name.replace(/on$/, "off"));
     line.push(`× off ${median(vsOff).toFixed(2)} [${vsOff.map((x) => x.toFixed(2)).join(" ")}]`);
   }
