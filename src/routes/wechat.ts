@@ -1,31 +1,31 @@
 /**
  * `/wechat`: where WeChat's servers call. Thin: the pipeline is in ../callback.ts.
+ * GET (the server check) goes through the router like every other route;
+ * POST (every follower's message, the hot path) is taken before the router
+ * by `isCallback` + `callback` (see ../app.ts).
  */
 import { Hono } from "hono";
 import { handleCallback, verifyServer } from "../callback";
 import type { Env } from "../env";
 import type { Bot } from "../wechat/router";
 
-export function wechatRoutes<E extends Env>(bot: Bot<E>) {
+export const CALLBACK_PATH = "/wechat";
+
+export function wechatRoutes<E extends Env>() {
   return new Hono<{ Bindings: E }>()
     .get("/", (c) => verifyServer(new URL(c.req.url), c.env))
-    .post("/", (c) =>
-      handleCallback(c.req.raw, new URL(c.req.url), { env: c.env, bot, waitUntil: waitUntilOf(c) }),
-    )
     .all("/", (c) => c.text("method not allowed: WeChat calls GET (server check) and POST (messages)", 405, { allow: "GET, POST" }));
 }
 
-/** The request's waitUntil; outside a Worker (app.request() in tests) a best-effort stand-in. */
-interface WaitUntil {
-  waitUntil(promise: Promise<unknown>): void;
+/** The request's URL when it is a callback (POST /wechat), else null. */
+export function callbackUrl(request: Request): URL | null {
+  if (request.method !== "POST") return null;
+  const url = new URL(request.url);
+  return url.pathname === CALLBACK_PATH ? url : null;
 }
 
-function waitUntilOf(c: { executionCtx: WaitUntil }): (p: Promise<unknown>) => void {
-  let ctx: WaitUntil | undefined;
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    ctx = undefined;
-  }
-  return ctx ? (p) => ctx.waitUntil(p) : (p) => void p.catch(() => {});
+/** A callback, answered by the pipeline; outside a Worker (app.request() without a context) waitUntil is best effort. */
+export function callback<E extends Env>(bot: Bot<E>, request: Request, url: URL, env: E, ctx: { waitUntil(p: Promise<unknown>): void } | undefined) {
+  const waitUntil = ctx ? (p: Promise<unknown>) => ctx.waitUntil(p) : (p: Promise<unknown>) => void p.catch(() => {});
+  return handleCallback(request, url, { env, bot, waitUntil });
 }
