@@ -136,17 +136,17 @@ export async function processCallback<E extends Env>(
       if (local !== undefined) {
         return local.state === "replied" && local.reply !== undefined ? respond(local.reply, "retry_reply") : respond("success", "retry_success");
       }
-      if (firstDelivery) {
-        enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
-      } else {
+      // A first delivery's `running` record is written only if its handler is still
+      // running after the quick turns below; otherwise its final record says it all.
+      if (!firstDelivery) {
         const stub = ledgerStub(ledger, shard);
         const claim = await stub.claim(key);
         if (claim.state !== "new") {
           const again = claim.reply !== undefined ? await stub.takeForRetry(key) : null;
           return again !== null ? respond(again, "retry_reply") : respond("success", "retry_success");
         }
+        rememberDelivery(key, { state: "running" }, Date.now());
       }
-      rememberDelivery(key, { state: "running" }, Date.now());
     }
 
     const env = ctx.env;
@@ -179,6 +179,11 @@ export async function processCallback<E extends Env>(
     let settled: Reply | typeof DEADLINE;
     if (quick !== undefined) settled = quick;
     else {
+      // No other request ran in this isolate during the microtask turns, so nothing was missed.
+      if (ledger !== null && firstDelivery) {
+        enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
+        rememberDelivery(key, { state: "running" }, Date.now());
+      }
       // The handler keeps running whatever happens; the deadline only decides how its reply leaves.
       const timer = deadline(config.replyDeadlineMs - (Date.now() - started), DEADLINE);
       settled = await Promise.race([reply, timer.reached]);
