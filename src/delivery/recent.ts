@@ -1,7 +1,7 @@
 /**
  * This isolate's own memory of the messages it handled lately. It catches a
  * duplicate that arrives on the same isolate before the original's ledger
- * record has been written (a resend within the 50 ms batch window, which
+ * record has been written (a resend within the 250 ms batch window, which
  * WeChat's 5-second retries never are, but a proxy or a test may be), and
  * answers it as a retry without a Durable Object round trip. Bounded in size
  * and age; the ledger stays the authority across isolates.
@@ -11,6 +11,8 @@
  * in a CPU profile at 7.5% of a callback). Rotating whole generations is O(1).
  * An entry is kept until two rotations have passed: at least a full
  * generation (GENERATION_SIZE later entries or MAX_AGE_MS / 2), at most MAX_AGE_MS.
+ * That outlasts the batch window (BATCH_MS) unless one isolate handles
+ * 10,000 messages a second, more than twice what it can.
  */
 import type { DeliveryState } from "./policy";
 
