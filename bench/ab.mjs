@@ -11,10 +11,10 @@
  *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only]
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import { existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleWorker, load, log, out, startBare, startOurs } from "./lib.mjs";
+import { bundleWorker, load, log, out, startBare, startOurs, workerdCpuSeconds } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -48,23 +48,6 @@ if (args.base) {
 }
 
 if (args["on-only"]) for (const name of Object.keys(targets)) if (name.endsWith("off")) delete targets[name];
-/** CPU seconds (user + system) of this process's workerd children, from /proc (Linux). */
-function workerdCpuSeconds() {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    if (comm.startsWith("workerd") && Number(fields[1]) === process.pid) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100; // USER_HZ
-}
-
 const names = Object.keys(targets);
 const rps = Object.fromEntries(names.map((n) => [n, []]));
 const cpu = Object.fromEntries(names.map((n) => [n, []]));

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import autocannon from "autocannon";
@@ -148,5 +148,23 @@ export async function startOurs(scriptPath, vars, fake, extra = {}) {
 export async function startBare() {
   const mf = new Miniflare({ modules: true, script: readFileSync(new URL("./bare-worker.js", import.meta.url), "utf8"), compatibilityDate: COMPAT_DATE, host: "127.0.0.1", port: 0, ...quiet });
   return { mf, url: (await mf.ready).origin };
+}
+
+
+/** CPU seconds (user + system) of this process's workerd children, from /proc (Linux). */
+export function workerdCpuSeconds() {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    if (comm.startsWith("workerd") && Number(fields[1]) === process.pid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100; // USER_HZ
 }
 
