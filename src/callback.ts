@@ -12,7 +12,7 @@ import { deliverDeferred } from "./delivery/deferred";
 import { dedupKey, isFirstDelivery, shardOf } from "./delivery/policy";
 import { recentDelivery, rememberDelivery } from "./delivery/recent";
 import { deadline, enqueueRecord, ledgerStub } from "./delivery/recorder";
-import { describeError, log } from "./log";
+import { describeError, log, logCallback } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
 import { CryptoError } from "./wechat/crypto";
 import { messageKind, toMessage } from "./wechat/messages";
@@ -121,7 +121,9 @@ export async function processCallback<E extends Env>(
 
     const respond = async (xml: string, outcome: string): Promise<CallbackAnswer> => {
       const out = xml === "success" || !encrypted ? xml : await encryptReply(xml, config);
-      log("callback", { ...fields, outcome, status: 200, ms: Date.now() - started });
+      const ms = Date.now() - started;
+      if (fields.handler === undefined) logCallback(mode, fields.type as string, fields.reply as string | undefined, outcome, ms);
+      else log("callback", { ...fields, outcome, status: 200, ms });
       return { status: 200, body: out, xml: xml !== "success" };
     };
 

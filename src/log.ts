@@ -9,6 +9,19 @@ export function log(event: string, fields: LogFields): void {
   console.log(JSON.stringify({ event, ...fields }));
 }
 
+/**
+ * The usual callback line — exactly what `log("callback", …)` writes for
+ * these fields, in the same order — built as a string, without the object
+ * spreads and generic stringify (about 1 µs of a 12 µs in-process callback).
+ */
+export function logCallback(mode: string, type: string, reply: string | undefined, outcome: string, ms: number): void {
+  console.log(
+    '{"event":"callback","mode":' + JSON.stringify(mode) + ',"type":' + JSON.stringify(type) +
+      (reply === undefined ? "" : ',"reply":' + JSON.stringify(reply)) +
+      ',"outcome":' + JSON.stringify(outcome) + ',"status":200,"ms":' + ms + "}",
+  );
+}
+
 /** An error's type and where it was thrown, without its message (which may quote content). */
 export function describeError(error: unknown): LogFields {
   if (!(error instanceof Error)) return { error: typeof error };

@@ -6,6 +6,7 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import type { Env } from "../src/env";
+import { log, logCallback } from "../src/log";
 import { Bot } from "../src/wechat";
 import { OPENID, TOKEN, message, nowSeconds, signCallback, toXml } from "./fixtures/wechat";
 
@@ -115,6 +116,20 @@ describe("logs", () => {
     for (const secret of [secretText, OPENID, TOKEN, env.WECHAT_ENCODING_AES_KEY!, env.WECHAT_APPSECRET!]) {
       expect(all).not.toContain(secret);
     }
+  });
+
+  it("the hot path's hand-built line is the generic line, escaping included", () => {
+    for (const [mode, type, reply, outcome, ms] of [
+      ["plaintext", "text", "text", "replied", 0],
+      ["safe", 'event.we"ird\\\n', undefined, "retry_success", 12],
+    ] as const) {
+      logCallback(mode, type, reply, outcome, ms);
+      log("callback", { mode, type, ...(reply === undefined ? {} : { reply }), outcome, status: 200, ms });
+    }
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe(lines[1]);
+    expect(lines[2]).toBe(lines[3]);
+    expect(JSON.parse(lines[2]!)).toMatchObject({ type: 'event.we"ird\\\n' });
   });
 
   it("refusals are logged with their reason", async () => {
