@@ -138,8 +138,9 @@ export async function processCallback<E extends Env>(
       if (local !== undefined) {
         return local.state === "replied" && local.reply !== undefined ? respond(local.reply, "retry_reply") : respond("success", "retry_success");
       }
-      // A first delivery's `running` record is written only if its handler is still
-      // running after the quick turns below; otherwise its final record says it all.
+      // A first delivery's `running` record (and this isolate's memory of it) is written
+      // only if its handler is still running after the quick turns below; otherwise its
+      // final record says it all.
       if (!firstDelivery) {
         const stub = ledgerStub(ledger, shard);
         const claim = await stub.claim(key);
@@ -147,7 +148,6 @@ export async function processCallback<E extends Env>(
           const again = claim.reply !== undefined ? await stub.takeForRetry(key) : null;
           return again !== null ? respond(again, "retry_reply") : respond("success", "retry_success");
         }
-        rememberDelivery(key, { state: "running" }, Date.now());
       }
     }
 
@@ -182,8 +182,8 @@ export async function processCallback<E extends Env>(
     if (quick !== undefined) settled = quick;
     else {
       // No other request ran in this isolate during the microtask turns, so nothing was missed.
-      if (ledger !== null && firstDelivery) {
-        enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
+      if (ledger !== null) {
+        if (firstDelivery) enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
         rememberDelivery(key, { state: "running" }, Date.now());
       }
       // The handler keeps running whatever happens; the deadline only decides how its reply leaves.
