@@ -14,7 +14,6 @@ const B64_CODES = utf8Encoder.encode(B64_ALPHABET);
 const B64_VALUES = new Int16Array(128).fill(-1);
 for (let i = 0; i < 64; i++) B64_VALUES[B64_ALPHABET.charCodeAt(i)] = i;
 const EQUALS = 61;
-const asciiDecoder = new TextDecoder();
 
 function b64Value(text: string, i: number): number {
   const c = text.charCodeAt(i);
@@ -72,7 +71,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
     out[o++] = two ? B64_CODES[(v >> 6) & 63]! : EQUALS;
     out[o++] = EQUALS;
   }
-  return asciiDecoder.decode(out);
+  return utf8Decoder.decode(out); // ASCII: always valid UTF-8
 }
 
 const HEX = "0123456789abcdef";
