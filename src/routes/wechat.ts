@@ -2,14 +2,14 @@
  * `/wechat`: where WeChat's servers call. Thin: the pipeline is in ../callback.ts.
  * GET (the server check) goes through the router like every other route;
  * POST (every follower's message, the hot path) is taken before the router
- * by `isCallback` + `callback` (see ../app.ts).
+ * by `callbackUrl` + `callback` (see ../app.ts).
  */
 import { Hono } from "hono";
 import { handleCallback, verifyServer } from "../callback";
 import type { Env } from "../env";
 import type { Bot } from "../wechat/router";
 
-export const CALLBACK_PATH = "/wechat";
+const CALLBACK_PATH = "/wechat";
 
 export function wechatRoutes<E extends Env>() {
   return new Hono<{ Bindings: E }>()

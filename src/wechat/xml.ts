@@ -105,6 +105,11 @@ const SLASH = 47; // /
 function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13;
 }
+/** The index of the first non-whitespace character at or after `i`. */
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
 /** The first character of a name we read: an ASCII letter or underscore. */
 function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -126,14 +131,13 @@ function isNameChar(c: number): boolean {
  */
 export function readFlat(text: string): XmlNode | null {
   const n = text.length;
-  let i = 0;
-  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  let i = skipSpace(text, 0);
   if (!text.startsWith("<xml>", i)) return null;
   i += 5;
   const node: XmlNode = {};
   let children = 0;
   for (;;) {
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    i = skipSpace(text, i);
     if (text.charCodeAt(i) !== LT) return null;
     if (text.charCodeAt(i + 1) === SLASH) break; // the root's end tag, checked below
     // <Name>
@@ -173,9 +177,7 @@ export function readFlat(text: string): XmlNode | null {
     children++;
   }
   if (!text.startsWith("</xml>", i) || children === 0) return null; // an empty root: the full parse decides
-  i += 6;
-  while (i < n && isSpace(text.charCodeAt(i))) i++;
-  return i === n ? node : null;
+  return skipSpace(text, i + 6) === n ? node : null;
 }
 
 /** Text of a child element, or undefined when absent or not text. */
