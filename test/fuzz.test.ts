@@ -15,6 +15,7 @@ import { CryptoError, MessageCipher } from "../src/wechat/crypto";
 import { toMessage } from "../src/wechat/messages";
 import { Bot } from "../src/wechat";
 import { XmlError, parseXml } from "../src/wechat/xml";
+import { mutatedMessage } from "./fixtures/generators";
 import { AES_KEY, APPID, TOKEN, message, nowSeconds, toXml } from "./fixtures/wechat";
 
 const RUNS = 400;
@@ -30,15 +31,6 @@ const xmlish = fc
     { maxLength: 40 },
   )
   .map((parts) => parts.join(""));
-
-/** Valid messages with random mutations (truncation, insertion, deletion). */
-const mutatedMessage = fc
-  .tuple(fc.string({ maxLength: 50 }), fc.nat(), fc.nat(), fc.string({ maxLength: 10 }))
-  .map(([content, at, cut, insert]) => {
-    const xml = toXml(message({ MsgType: "text", Content: content }));
-    const i = at % (xml.length + 1);
-    return xml.slice(0, i) + insert + xml.slice(Math.min(xml.length, i + (cut % 8)));
-  });
 
 describe("the XML parser", () => {
   it("throws nothing but XmlError, on any text", () => {
