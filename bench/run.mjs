@@ -111,15 +111,17 @@ async function silently(fn) {
 
 /** SHA-1 and raw AES-256-CBC from node:crypto, for the protocol code in Node (Node runs Web Crypto on a thread pool). */
 const nodePrimitives = {
-  async sha1(data) {
-    return createHash("sha1").update(data).digest();
+  async sha1(text) {
+    return createHash("sha1").update(text, "utf8").digest();
   },
   async aesCbc(rawKey) {
     const key = Buffer.from(rawKey);
     const run = (make, iv, data) => {
       const c = make("aes-256-cbc", key, iv);
       c.setAutoPadding(false);
-      return Buffer.concat([c.update(data), c.final()]);
+      const out = c.update(data); // without padding, final() adds nothing
+      c.final();
+      return out;
     };
     return { async encrypt(iv, data) { return run(createCipheriv, iv, data); }, async decrypt(iv, data) { return run(createDecipheriv, iv, data); } };
   },

@@ -15,7 +15,12 @@
  * `usePrimitives` exists for the benchmark, which drives the same protocol
  * code in Node with node:crypto (Node runs Web Crypto on a thread pool).
  */
+import { utf8Encoder } from "./bytes";
 
+/**
+ * Both methods read `iv` and `data` before they return their promise (as Web
+ * Crypto does), so a caller may reuse those buffers at once (see bytes.ts' scratch).
+ */
 export interface RawAesCbc {
   /** CBC-encrypts a whole number of blocks, adding nothing. */
   encrypt(iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
@@ -24,7 +29,8 @@ export interface RawAesCbc {
 }
 
 export interface Primitives {
-  sha1(data: Uint8Array): Promise<Uint8Array>;
+  /** SHA-1 of the text's UTF-8 bytes (every input WeChat signs is text). */
+  sha1(text: string): Promise<Uint8Array>;
   aesCbc(rawKey: Uint8Array): Promise<RawAesCbc>;
 }
 
@@ -32,24 +38,29 @@ const BLOCK = 16;
 const EMPTY = new Uint8Array(0);
 
 export const webCrypto: Primitives = {
-  async sha1(data) {
-    return new Uint8Array(await crypto.subtle.digest("SHA-1", data));
+  async sha1(text) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-1", utf8Encoder.encode(text)));
   },
   async aesCbc(rawKey) {
     const key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt", "decrypt"]);
     return {
-      async encrypt(iv, data) {
-        const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, data);
-        return new Uint8Array(out, 0, data.length);
-      },
-      async decrypt(iv, data) {
+      encrypt(iv, data) {
         const n = data.length;
-        const last = data.subarray(n - BLOCK);
-        const tail = await crypto.subtle.encrypt({ name: "AES-CBC", iv: last }, key, EMPTY);
+        return crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, data).then((out) => new Uint8Array(out, 0, n));
+      },
+      decrypt(iv, data) {
+        // Copied before the first await, as the interface promises.
+        const n = data.length;
         const extended = new Uint8Array(n + BLOCK);
         extended.set(data, 0);
-        extended.set(new Uint8Array(tail, 0, BLOCK), n);
-        return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv }, key, extended));
+        const ivCopy = iv.slice();
+        return crypto.subtle
+          .encrypt({ name: "AES-CBC", iv: extended.subarray(n - BLOCK, n) }, key, EMPTY)
+          .then((tail) => {
+            extended.set(new Uint8Array(tail, 0, BLOCK), n);
+            return crypto.subtle.decrypt({ name: "AES-CBC", iv: ivCopy }, key, extended);
+          })
+          .then((plain) => new Uint8Array(plain));
       },
     };
   },

@@ -3,13 +3,13 @@
  * concatenated parts (token, timestamp, nonce, and for encrypted messages the
  * `Encrypt` field), compared in constant time.
  */
-import { bytesToHex, hexToBytes, timingSafeEqual, utf8Encoder } from "./bytes";
+import { bytesToHex, hexEqualsBytes } from "./bytes";
 import { primitives } from "./primitives";
 
 async function sha1(parts: string[]): Promise<Uint8Array> {
   // Default sort compares UTF-16 code units; every part WeChat signs is ASCII,
   // where that order is the byte order WeChat's own samples use.
-  return primitives.sha1(utf8Encoder.encode(parts.sort().join("")));
+  return primitives.sha1(parts.sort().join(""));
 }
 
 /** Hex signature of the parts, as WeChat computes it (for replies and tests). */
@@ -18,12 +18,11 @@ export async function sign(...parts: string[]): Promise<string> {
 }
 
 /**
- * True when `signature` (hex, as sent) is the SHA-1 of the sorted parts.
- * The comparison is of digests in constant time; a value that is not 40 hex
- * digits fails without a comparison.
+ * True when `signature` (hex, as sent) is the SHA-1 of the sorted parts,
+ * compared with the digest in constant time; a value that is not 40 hex
+ * digits is false without hashing.
  */
 export async function verifySignature(signature: string, ...parts: string[]): Promise<boolean> {
-  const given = hexToBytes(signature);
-  if (given === null || given.length !== 20) return false;
-  return timingSafeEqual(given, await sha1(parts));
+  if (signature.length !== 40) return false;
+  return hexEqualsBytes(signature, await sha1(parts));
 }
