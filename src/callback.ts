@@ -231,10 +231,12 @@ async function cipherOf(config: CallbackConfig) {
 
 /** Ten random digits, as WeChat's own nonces look. */
 function randomNonce(): string {
-  const bytes = randomBytes(10);
-  let out = "";
-  for (const b of bytes) out += String(b % 10);
-  return out;
+  const b = randomBytes(10);
+  // 256 % 10 ≠ 0 skews the digits slightly; a nonce needs to be unrepeated, not uniform.
+  return String.fromCharCode(
+    48 + (b[0]! % 10), 48 + (b[1]! % 10), 48 + (b[2]! % 10), 48 + (b[3]! % 10), 48 + (b[4]! % 10),
+    48 + (b[5]! % 10), 48 + (b[6]! % 10), 48 + (b[7]! % 10), 48 + (b[8]! % 10), 48 + (b[9]! % 10),
+  );
 }
 
 const TIMESTAMP = /^\d{1,12}$/;

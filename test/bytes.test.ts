@@ -1,11 +1,13 @@
 /**
  * The byte helpers (src/wechat/bytes.ts): the table-driven base64 codec
  * against the runtime's own atob/btoa with the strict RFC 4648 rule as the
- * oracle — same bytes for every valid text, null for every invalid one.
+ * oracle — same bytes for every valid text, null for every invalid one; the
+ * scratch buffer's rule; and the constant-time hex-to-digest comparison
+ * against decoding first.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { base64ToBytes, bytesToBase64 } from "../src/wechat/bytes";
+import { base64ToBytes, base64ToScratch, bytesToBase64, bytesToHex, hexEqualsBytes, hexToBytes, scratch, timingSafeEqual } from "../src/wechat/bytes";
 
 const STRICT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 function reference(text: string): number[] | null {
@@ -50,5 +52,64 @@ describe("base64", () => {
 
   it.each(["Q", "QQ=", "QQ", "Q===", "=QQQ", "QQ=Q", "QUJD\n", " QUJD", "QUJ-", "QUJ_", "QUJD===="])("refuses %j", (text) => {
     expect(base64ToBytes(text)).toBeNull();
+  });
+});
+
+describe("scratch buffer", () => {
+  it("decodes into the scratch exactly what base64ToBytes returns", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => {
+        const text = bytesToBase64(bytes);
+        expect(base64ToScratch(text)).toEqual(base64ToBytes(text));
+      }),
+      { numRuns: 300 },
+    );
+    expect(base64ToScratch("QQ=")).toBeNull();
+  });
+
+  it("is one shared buffer up to 64 KiB, and a fresh one past it", () => {
+    const a = scratch(100);
+    const b = scratch(200);
+    expect(a.buffer).toBe(b.buffer);
+    const big = scratch(64 * 1024 + 1);
+    expect(big.length).toBe(64 * 1024 + 1);
+    expect(big.buffer).not.toBe(scratch(10).buffer);
+    expect(scratch(64 * 1024).buffer.byteLength).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it("hands out a fresh copy from base64ToBytes, never the scratch", () => {
+    const kept = base64ToBytes("QUJD")!;
+    base64ToScratch("/+/+");
+    expect([...kept]).toEqual([65, 66, 67]);
+  });
+});
+
+describe("hexEqualsBytes", () => {
+  const oracle = (hex: string, bytes: Uint8Array) => {
+    const decoded = hexToBytes(hex);
+    return decoded !== null && timingSafeEqual(decoded, bytes);
+  };
+
+  it("agrees with decoding the hex and comparing, for digests and near misses", () => {
+    const hexish = fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEFgG -\u00e9"), minLength: 38, maxLength: 42 });
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), hexish, fc.nat(39), (bytes, noise, at) => {
+        const hex = bytesToHex(bytes);
+        expect(hexEqualsBytes(hex, bytes)).toBe(true);
+        expect(hexEqualsBytes(hex.toUpperCase(), bytes)).toBe(true);
+        const flipped = hex.slice(0, at) + (hex[at] === "0" ? "1" : "0") + hex.slice(at + 1);
+        expect(hexEqualsBytes(flipped, bytes)).toBe(false);
+        expect(hexEqualsBytes(noise, bytes)).toBe(oracle(noise, bytes));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each(["", "0".repeat(39), "0".repeat(41), "g".repeat(40), " ".repeat(40)])("is false for %j against a zero digest", (hex) => {
+    expect(hexEqualsBytes(hex, new Uint8Array(20))).toBe(false);
+  });
+
+  it("is true for a zero digest's own hex", () => {
+    expect(hexEqualsBytes("0".repeat(40), new Uint8Array(20))).toBe(true);
   });
 });

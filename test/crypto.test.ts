@@ -115,6 +115,19 @@ describe("32-byte PKCS#7 padding against @wecom/crypto", () => {
     expect(await cipher.decrypt(wecomEncrypt(SAMPLE_KEY, text, appId))).toBe(text);
   });
 
+  it("keeps interleaved encryptions and decryptions apart (they share one scratch buffer)", async () => {
+    // Started together, every call writes the scratch before any has awaited its cipher:
+    // each must still get its own message, long ones (scratch growth, > 64 KiB) included.
+    const cipher = await MessageCipher.create(SAMPLE_KEY, appId);
+    const texts = Array.from({ length: 40 }, (_, i) => `消息${i}:` + "中文😀".repeat(i * i * 20));
+    const encrypted = await Promise.all(texts.map((t) => cipher.encrypt(t)));
+    expect(encrypted.map((e) => wecomDecrypt(SAMPLE_KEY, e).message)).toEqual(texts);
+    const inbound = texts.map((t) => wecomEncrypt(SAMPLE_KEY, t, appId));
+    expect(await Promise.all(inbound.map((e) => cipher.decrypt(e)))).toEqual(texts);
+    const mixed = await Promise.all(texts.flatMap((t, i) => [cipher.decrypt(inbound[i]!), cipher.encrypt(t).then((e) => wecomDecrypt(SAMPLE_KEY, e).message)]));
+    expect(mixed).toEqual(texts.flatMap((t) => [t, t]));
+  });
+
   it("uses fresh random bytes for every encryption", async () => {
     const cipher = await MessageCipher.create(SAMPLE_KEY, appId);
     const a = wecomDecrypt(SAMPLE_KEY, await cipher.encrypt("same"));

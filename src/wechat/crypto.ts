@@ -6,7 +6,7 @@
  * of raw CBC from primitives.ts (Web Crypto's own padding is 16-byte and
  * refuses about half of WeChat's messages).
  */
-import { base64ToBytes, bytesToBase64, randomBytes, utf8Decoder, utf8Encoder } from "./bytes";
+import { base64ToScratch, bytesToBase64, randomBytes, scratch, utf8Decoder, utf8Encoder } from "./bytes";
 import { primitives, type RawAesCbc } from "./primitives";
 
 const BLOCK = 16;
@@ -60,16 +60,21 @@ export class MessageCipher {
 
   /** Encrypts a reply; `random` is for reproducing published vectors only. */
   async encrypt(message: string, random: Uint8Array = randomBytes(BLOCK)): Promise<string> {
-    const body = utf8Encoder.encode(message);
-    const unpadded = BLOCK + 4 + body.length + this.#appId.length;
+    // The plaintext is assembled in the scratch buffer, the message encoded
+    // straight into place (a UTF-16 unit is at most 3 UTF-8 bytes); the
+    // cipher copies it when called, before anything else can use the scratch.
+    const room = scratch(BLOCK + 4 + message.length * 3 + this.#appId.length + PAD_BLOCK);
+    const length = utf8Encoder.encodeInto(message, room.subarray(BLOCK + 4)).written;
+    const unpadded = BLOCK + 4 + length + this.#appId.length;
     const pad = PAD_BLOCK - (unpadded % PAD_BLOCK); // 1..32: a full block when aligned
-    const plain = new Uint8Array(unpadded + pad);
-    plain.set(random.subarray(0, BLOCK), 0);
-    new DataView(plain.buffer).setUint32(BLOCK, body.length, false);
-    plain.set(body, BLOCK + 4);
-    plain.set(this.#appId, BLOCK + 4 + body.length);
-    plain.fill(pad, unpadded);
-    return bytesToBase64(await this.#key.encrypt(this.#iv, plain));
+    room.set(random.subarray(0, BLOCK), 0);
+    room[BLOCK] = length >>> 24;
+    room[BLOCK + 1] = (length >>> 16) & 255;
+    room[BLOCK + 2] = (length >>> 8) & 255;
+    room[BLOCK + 3] = length & 255;
+    room.set(this.#appId, BLOCK + 4 + length);
+    room.fill(pad, unpadded, unpadded + pad);
+    return bytesToBase64(await this.#key.encrypt(this.#iv, room.subarray(0, unpadded + pad)));
   }
 
   /**
@@ -78,7 +83,7 @@ export class MessageCipher {
    * blocks, every padding byte, the length field within bounds, exact appid.
    */
   async decrypt(encrypted: string): Promise<string> {
-    const cipher = base64ToBytes(encrypted);
+    const cipher = base64ToScratch(encrypted); // the cipher copies it when called, before any await
     if (cipher === null) throw new CryptoError("bad_base64", "Encrypt is not base64");
     const n = cipher.length;
     // At least random(16) + length(4) + padding: two blocks.
@@ -102,7 +107,7 @@ export class MessageCipher {
 
     const end = n - pad;
     if (end < BLOCK + 4) throw new CryptoError("bad_message_length", "message length out of bounds");
-    const length = new DataView(plain.buffer, plain.byteOffset).getUint32(BLOCK, false);
+    const length = ((plain[BLOCK]! << 24) | (plain[BLOCK + 1]! << 16) | (plain[BLOCK + 2]! << 8) | plain[BLOCK + 3]!) >>> 0;
     const appIdStart = BLOCK + 4 + length;
     if (length > end - BLOCK - 4) throw new CryptoError("bad_message_length", "message length out of bounds");
 
