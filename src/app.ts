@@ -11,7 +11,8 @@ import { adminRoutes } from "./routes/admin";
 import { demoRoutes } from "./routes/demo";
 import { jssdkRoutes } from "./routes/jssdk";
 import { oauthRoutes } from "./routes/oauth";
-import { callback, callbackUrl, wechatRoutes } from "./routes/wechat";
+import { callbackQuery } from "./routes/callback-url";
+import { callback, wechatRoutes } from "./routes/wechat";
 import type { Bot } from "./wechat/router";
 
 export function createApp<E extends Env>(bot: Bot<E>) {
@@ -30,8 +31,8 @@ export function createApp<E extends Env>(bot: Bot<E>) {
   // app.request() (the tests) goes through app.fetch too, so this path is what they drive.
   const route = app.fetch;
   app.fetch = (request, env, ctx) => {
-    const url = callbackUrl(request);
-    return url === null ? route(request, env, ctx) : callback(bot, request, url, env as E, ctx);
+    const query = callbackQuery(request.method, request.url);
+    return query === null ? route(request, env, ctx) : callback(bot, request, query, env as E, ctx);
   };
   return app;
 }

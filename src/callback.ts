@@ -42,6 +42,11 @@ class Refusal extends Error {
   }
 }
 
+/** What the pipeline reads from the query (URLSearchParams satisfies it; see routes/callback-url.ts). */
+export interface QueryParams {
+  get(name: string): string | null;
+}
+
 export interface CallbackContext<E extends Env> {
   env: E;
   bot: Bot<E>;
@@ -73,8 +78,8 @@ export interface CallbackAnswer {
 }
 
 /** `POST /wechat`: one message or event, answered with a passive reply. */
-export async function handleCallback<E extends Env>(request: Request, url: URL, ctx: CallbackContext<E>): Promise<Response> {
-  const answer = await processCallback(url.searchParams, () => readBody(request), ctx);
+export async function handleCallback<E extends Env>(request: Request, query: QueryParams, ctx: CallbackContext<E>): Promise<Response> {
+  const answer = await processCallback(query, () => readBody(request), ctx);
   return new Response(answer.body, { status: answer.status, headers: answer.xml ? XML : TEXT });
 }
 
@@ -83,7 +88,7 @@ export async function handleCallback<E extends Env>(request: Request, url: URL, 
  * only once the query's signature holds), and the answer.
  */
 export async function processCallback<E extends Env>(
-  q: URLSearchParams,
+  q: QueryParams,
   readBody: () => Promise<string>,
   ctx: CallbackContext<E>,
   started = Date.now(), // the deadline counts from here: the request's arrival
@@ -242,7 +247,7 @@ function randomNonce(): string {
 const TIMESTAMP = /^\d{1,12}$/;
 
 /** Presence, replay window, then the signature; throws a Refusal. */
-async function checkQuery(q: URLSearchParams, config: CallbackConfig): Promise<{ timestamp: string; nonce: string }> {
+async function checkQuery(q: QueryParams, config: CallbackConfig): Promise<{ timestamp: string; nonce: string }> {
   const signature = q.get("signature");
   const timestamp = q.get("timestamp");
   const nonce = q.get("nonce");

@@ -2,14 +2,12 @@
  * `/wechat`: where WeChat's servers call. Thin: the pipeline is in ../callback.ts.
  * GET (the server check) goes through the router like every other route;
  * POST (every follower's message, the hot path) is taken before the router
- * by `callbackUrl` + `callback` (see ../app.ts).
+ * by `callbackQuery` (./callback-url.ts) + `callback` (see ../app.ts).
  */
 import { Hono } from "hono";
-import { handleCallback, verifyServer } from "../callback";
+import { handleCallback, verifyServer, type QueryParams } from "../callback";
 import type { Env } from "../env";
 import type { Bot } from "../wechat/router";
-
-const CALLBACK_PATH = "/wechat";
 
 export function wechatRoutes<E extends Env>() {
   return new Hono<{ Bindings: E }>()
@@ -17,15 +15,8 @@ export function wechatRoutes<E extends Env>() {
     .all("/", (c) => c.text("method not allowed: WeChat calls GET (server check) and POST (messages)", 405, { allow: "GET, POST" }));
 }
 
-/** The request's URL when it is a callback (POST /wechat), else null. */
-export function callbackUrl(request: Request): URL | null {
-  if (request.method !== "POST") return null;
-  const url = new URL(request.url);
-  return url.pathname === CALLBACK_PATH ? url : null;
-}
-
 /** A callback, answered by the pipeline; outside a Worker (app.request() without a context) waitUntil is best effort. */
-export function callback<E extends Env>(bot: Bot<E>, request: Request, url: URL, env: E, ctx: { waitUntil(p: Promise<unknown>): void } | undefined) {
+export function callback<E extends Env>(bot: Bot<E>, request: Request, query: QueryParams, env: E, ctx: { waitUntil(p: Promise<unknown>): void } | undefined) {
   const waitUntil = ctx ? (p: Promise<unknown>) => ctx.waitUntil(p) : (p: Promise<unknown>) => void p.catch(() => {});
-  return handleCallback(request, url, { env, bot, waitUntil });
+  return handleCallback(request, query, { env, bot, waitUntil });
 }
