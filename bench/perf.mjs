@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:perf`: where workerd's CPU goes per callback, native code
+ * included, ours beside the bare floor. Runs each Worker under the same load
+ * as the throughput benchmark while Linux `perf` samples the workerd process
+ * with call stacks, then files every sample under the first category its
+ * stack matches and prints µs per request for each, and the difference.
+ * V8's own profile (bench:profile) sees only JavaScript; this sees the
+ * runtime, the kernel and the Durable Objects that share workerd under Miniflare.
+ *
+ * Needs `perf` (Debian: linux-perf) and the right to use it (root, or
+ * kernel.perf_event_paranoid ≤ 1).
+ *
+ *   node bench/perf.mjs [--mode plaintext|safe] [--seconds 5] [--exactly-once on|off] [--top 12]
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { bundleWorker, load, log, out, startBare, startOurs } from "./lib.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: "string", default: "plaintext" },
+    seconds: { type: "string", default: "5" },
+    "exactly-once": { type: "string", default: "on" },
+    top: { type: "string", default: "12" },
+  },
+});
+process.env.BENCH_SECONDS ??= args.seconds;
+const HZ = 2000;
+
+/** First match wins, in this order: I/O and memory before what triggered them. */
+const CATEGORIES = [
+  ["stdout pipe to Miniflare (log lines; the wakeup of its reader)", /unix_stream_sendmsg/],
+  ["HTTP socket writes", /tcp_sendmsg/],
+  ["socket reads and polling", /ksys_read|sock_recvmsg|epoll_wait|do_epoll/],
+  ["Durable Objects (RPC, SQLite; on the edge they run elsewhere)", /JsRpc|sqlite3|SqliteDatabase|ActorSqlite|ActorCache/],
+  ["page faults (first touch of memory)", /asm_exc_page_fault/],
+  ["garbage collection", /Scavenger|MarkCompact|MinorMarkSweep|Heap::CollectGarbage|cppgc::internal|ArrayBufferSweeper/],
+  ["Miniflare entry worker: cf object clone", /CfProperty|jsonClone|serializeCfBlobJson/],
+  ["URL and URLSearchParams", /ada::|api::url::/],
+  ["Web Crypto", /SubtleCrypto/],
+  ["TextEncoder / TextDecoder", /api::TextDecoder|api::TextEncoder/],
+  ["Response / Headers objects", /Response::constructor|Headers::Headers|Headers::~Headers/],
+  ["promise bridging (JS ⇄ C++)", /v8::Function::New|PromiseWrapper|promiseContinuation/],
+  ["JavaScript (JIT code and builtins)", /^(\[unknown\]|Builtins_)/],
+];
+
+function workerdPid() {
+  const pids = execFileSync("pgrep", ["-P", String(process.pid), "workerd"]).toString().trim().split("\n");
+  return pids[0];
+}
+
+async function record(name, start) {
+  const { mf, url } = await start();
+  await load(url, args.mode, false); // warm-up
+  const file = join(out, `perf-${name}.data`);
+  const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", workerdPid()], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 300));
+  const r = await load(url, args.mode, false);
+  perf.kill("SIGINT");
+  await new Promise((resolve) => perf.on("exit", resolve));
+  await mf.dispose();
+  log(`${name}: ${r.rps.toFixed(0)} req/s under perf`);
+  return { file, requests: r.total };
+}
+
+function breakdown({ file, requests }) {
+  const text = execFileSync("perf", ["script", "-i", file, "-F", "ip,sym"], { maxBuffer: 1 << 30 }).toString();
+  const us = new Map();
+  let total = 0;
+  for (const block of text.split("\n\n")) {
+    const frames = block.split("\n").map((l) => l.trim().replace(/^[0-9a-f]+\s+/, "")).filter(Boolean);
+    if (frames.length === 0) continue;
+    total++;
+    const stack = frames.join("\n");
+    const hit = CATEGORIES.find(([, re]) => (re.source.startsWith("^") ? re.test(frames[0]) : re.test(stack)));
+    const key = hit ? hit[0] : "other runtime code";
+    us.set(key, (us.get(key) ?? 0) + 1);
+  }
+  const perRequest = (samples) => (samples * 1e6) / HZ / requests;
+  return { total: perRequest(total), us: new Map([...us].map(([k, v]) => [k, perRequest(v)])) };
+}
+
+const script = await bundleWorker(join(out, "worker"));
+const bare = breakdown(await record("bare", startBare));
+const ours = breakdown(await record("ours", () => startOurs(script, { EXACTLY_ONCE: args["exactly-once"] })));
+
+const names = [...new Set([...ours.us.keys(), ...bare.us.keys()])].sort((a, b) => (ours.us.get(b) ?? 0) - (bare.us.get(b) ?? 0) - ((ours.us.get(a) ?? 0) - (bare.us.get(a) ?? 0)));
+const f = (x) => (x ?? 0).toFixed(1).padStart(7);
+console.log(`\n${args.mode}, exactly-once ${args["exactly-once"]}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above bench:ab's figures)`);
+console.log(`${"".padEnd(66)}   bare    ours  ours−bare`);
+for (const name of names.slice(0, Number(args.top))) console.log(`${name.padEnd(66)}${f(bare.us.get(name))} ${f(ours.us.get(name))} ${f((ours.us.get(name) ?? 0) - (bare.us.get(name) ?? 0))}`);
+console.log(`${"total".padEnd(66)}${f(bare.total)} ${f(ours.total)} ${f(ours.total - bare.total)}`);
+process.exit(0);
