@@ -18,7 +18,7 @@ import { ledgerStub } from "../delivery/recorder";
 import { shardOf } from "../delivery/policy";
 import type { Env } from "../env";
 import { log } from "../log";
-import { bytesToHex, hexToBytes, randomBytes, timingSafeEqual } from "../wechat/bytes";
+import { bytesToHex, hexEqualsBytes, randomBytes } from "../wechat/bytes";
 import { escapeHtml } from "../web/html";
 import { hmac, signPayload, verifyPayload } from "../web/signed";
 import { jsonError } from "./errors";
@@ -71,7 +71,7 @@ export async function checkState(secret: string, state: string, scope: string, n
   const exp = state.slice(16, 24);
   const full = await hmac(secret, stateData(nonce, exp, scope, next));
   // The MAC is truncated to 16 bytes; compared in constant time.
-  if (!timingSafeEqual(full.subarray(0, 16), hexToBytes(state.slice(24))!)) return { error: "invalid" };
+  if (!hexEqualsBytes(state.slice(24), full.subarray(0, 16))) return { error: "invalid" };
   if (parseInt(exp, 16) < now) return { error: "expired" };
   return { nonce };
 }

@@ -113,19 +113,6 @@ export function bytesToHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Hex (either case) to bytes; null when the text is not an even run of hex digits. */
-export function hexToBytes(text: string): Uint8Array | null {
-  if (text.length % 2 !== 0) return null;
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    const hi = hexValue(text.charCodeAt(2 * i));
-    const lo = hexValue(text.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) return null;
-    out[i] = (hi << 4) | lo;
-  }
-  return out;
-}
-
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48; // 0-9
   if (c >= 97 && c <= 102) return c - 87; // a-f
@@ -148,7 +135,7 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Constant-time check that `hex` (either case) spells `bytes`: the time depends
  * on the lengths only. Anything but 2 × bytes.length hex digits is false. Used
- * for signatures, so the digest is compared without decoding the hex first.
+ * for signatures and the OAuth state's MAC: the digest is compared as sent, no decoded copy.
  */
 export function hexEqualsBytes(hex: string, bytes: Uint8Array): boolean {
   if (hex.length !== bytes.length * 2) return false;
