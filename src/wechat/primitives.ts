@@ -44,23 +44,19 @@ export const webCrypto: Primitives = {
   async aesCbc(rawKey) {
     const key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt", "decrypt"]);
     return {
-      encrypt(iv, data) {
+      async encrypt(iv, data) {
         const n = data.length;
-        return crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, data).then((out) => new Uint8Array(out, 0, n));
+        return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, data), 0, n);
       },
-      decrypt(iv, data) {
-        // Copied before the first await, as the interface promises.
+      async decrypt(iv, data) {
+        // Copied before the first await (which an async function reaches within the call), as the interface promises.
         const n = data.length;
         const extended = new Uint8Array(n + BLOCK);
         extended.set(data, 0);
         const ivCopy = iv.slice();
-        return crypto.subtle
-          .encrypt({ name: "AES-CBC", iv: extended.subarray(n - BLOCK, n) }, key, EMPTY)
-          .then((tail) => {
-            extended.set(new Uint8Array(tail, 0, BLOCK), n);
-            return crypto.subtle.decrypt({ name: "AES-CBC", iv: ivCopy }, key, extended);
-          })
-          .then((plain) => new Uint8Array(plain));
+        const tail = await crypto.subtle.encrypt({ name: "AES-CBC", iv: extended.subarray(n - BLOCK, n) }, key, EMPTY);
+        extended.set(new Uint8Array(tail, 0, BLOCK), n);
+        return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv: ivCopy }, key, extended));
       },
     };
   },
