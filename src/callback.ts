@@ -236,12 +236,10 @@ async function cipherOf(config: CallbackConfig) {
 
 /** Ten random digits, as WeChat's own nonces look. */
 function randomNonce(): string {
-  const b = randomBytes(10);
+  const digits = randomBytes(10); // a fresh copy: rewritten in place
   // 256 % 10 ≠ 0 skews the digits slightly; a nonce needs to be unrepeated, not uniform.
-  return String.fromCharCode(
-    48 + (b[0]! % 10), 48 + (b[1]! % 10), 48 + (b[2]! % 10), 48 + (b[3]! % 10), 48 + (b[4]! % 10),
-    48 + (b[5]! % 10), 48 + (b[6]! % 10), 48 + (b[7]! % 10), 48 + (b[8]! % 10), 48 + (b[9]! % 10),
-  );
+  for (let i = 0; i < digits.length; i++) digits[i] = 48 + (digits[i]! % 10);
+  return String.fromCharCode(...digits);
 }
 
 const TIMESTAMP = /^\d{1,12}$/;
