@@ -19,8 +19,8 @@ export async function sign(...parts: string[]): Promise<string> {
 
 /**
  * True when `signature` (hex, as sent) is the SHA-1 of the sorted parts,
- * compared with the digest in constant time; a value that is not 40 hex
- * digits is false without hashing.
+ * compared with the digest in constant time; a value of any length but 40
+ * is false without hashing, one with a non-hex digit after hashing.
  */
 export async function verifySignature(signature: string, ...parts: string[]): Promise<boolean> {
   if (signature.length !== 40) return false;
