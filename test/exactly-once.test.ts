@@ -6,7 +6,7 @@
  * Retries are signed as WeChat signs them: same XML, a new timestamp ≥ 5 s
  * after CreateTime (WeChat only retries after its own 5 s timeout).
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env as testEnv, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import type { Env } from "../src/env";
@@ -230,5 +230,22 @@ describe("the slow path", () => {
     await h.settle();
     await h.send(xml, { retry: true });
     expect(h.runs).toHaveLength(2);
+  });
+});
+
+describe("the ledger's batches", () => {
+  // The recorder sends a batch's records in the order they were made, without coalescing:
+  // a slow first delivery's `running` and `replied` can share one batch, in one statement.
+  it("keeps a message's furthest state when one batch carries several, in either order", async () => {
+    const ledger = testEnv.DELIVERY_LEDGER!.get(testEnv.DELIVERY_LEDGER!.idFromName(`batch-order-${nextMsgId()}`));
+    const [a, b] = [`m:${nextMsgId()}`, `m:${nextMsgId()}`];
+    await ledger.record([
+      { key: a, state: "running" },
+      { key: b, state: "replied", reply: "<b/>" },
+      { key: a, state: "replied", reply: "<a/>" },
+      { key: b, state: "running" },
+    ]);
+    expect(await ledger.claim(a)).toEqual({ state: "replied", reply: "<a/>" });
+    expect(await ledger.claim(b)).toEqual({ state: "replied", reply: "<b/>" });
   });
 });
