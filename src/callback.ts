@@ -5,19 +5,20 @@
  * Runtime-agnostic (a Request in, a Response out) so the routes stay thin and
  * the same code can be driven in-process by benchmarks.
  */
-import { apiFor } from "./api/client";
+import { apiFor, type WeChatApi } from "./api/client";
 import { ConfigError, callbackConfig, type CallbackConfig } from "./config";
 import type { Env } from "./env";
 import { deliverDeferred } from "./delivery/deferred";
 import { dedupKey, isFirstDelivery, shardOf } from "./delivery/policy";
-import { recentDelivery, rememberDelivery } from "./delivery/recent";
+import { recentDelivery, rememberDelivery, rememberFirst } from "./delivery/recent";
 import { deadline, enqueueRecord, ledgerStub } from "./delivery/recorder";
 import { describeError, log, logCallback } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
 import { CryptoError } from "./wechat/crypto";
 import { messageKind, toMessage } from "./wechat/messages";
 import { renderEncrypted, renderReply, type Reply } from "./wechat/replies";
-import type { Bot, Mode } from "./wechat/router";
+import type { Message } from "./wechat/messages";
+import type { Bot, Context, Mode } from "./wechat/router";
 import { sign, verifySignature } from "./wechat/signature";
 import { XmlError, parseXml, textOf } from "./wechat/xml";
 
@@ -61,7 +62,7 @@ export async function verifyServer(url: URL, env: Env): Promise<Response> {
     const q = url.searchParams;
     const echostr = q.get("echostr");
     if (echostr === null) throw new Refusal(400, "missing query parameter: echostr");
-    await checkQuery(q, config);
+    await checkQuery(q, config, started);
     log("verify", { outcome: "ok", status: 200, ms: Date.now() - started });
     return new Response(echostr, { headers: TEXT });
   } catch (e) {
@@ -103,7 +104,7 @@ export async function processCallback<E extends Env>(
     const encrypted = encryptType === "aes";
     const msgSignature = q.get("msg_signature");
     if (encrypted && msgSignature === null) throw new Refusal(400, "missing query parameter: msg_signature");
-    const { timestamp, nonce } = await checkQuery(q, config);
+    const { timestamp, nonce } = await checkQuery(q, config, started);
 
     const raw = await readBody();
     const outer = parseXml(raw);
@@ -121,27 +122,24 @@ export async function processCallback<E extends Env>(
       mode = outer["MsgType"] === undefined ? "safe" : "compatible";
     }
     const message = toMessage(inner);
+    const type = messageKind(message);
     fields.mode = mode;
-    fields.type = messageKind(message);
-
-    const respond = async (xml: string, outcome: string): Promise<CallbackAnswer> => {
-      const out = xml === "success" || !encrypted ? xml : await encryptReply(xml, config);
-      const ms = Date.now() - started;
-      if (fields.handler === undefined) logCallback(mode, fields.type as string, fields.reply as string | undefined, outcome, ms);
-      else log("callback", { ...fields, outcome, status: 200, ms });
-      return { status: 200, body: out, xml: xml !== "success" };
-    };
+    fields.type = type;
+    // The runtime's clock stands still between I/O, so one reading serves until the next await.
+    let now = Date.now();
 
     // Exactly once: a request that may be a retry asks the ledger before anything runs.
     const ledger = config.exactlyOnce ? config.ledger : null;
     const key = dedupKey(message);
     const shard = shardOf(message.FromUserName);
-    const firstDelivery = isFirstDelivery(Number(message.CreateTime), Number(timestamp), Date.now());
+    const firstDelivery = isFirstDelivery(toNumber(message.CreateTime), toNumber(timestamp), now);
     if (ledger !== null) {
       // Handled here moments ago (a resend before the ledger record is written): answer as a retry.
-      const local = recentDelivery(key, Date.now());
+      const local = recentDelivery(key, now);
       if (local !== undefined) {
-        return local.state === "replied" && local.reply !== undefined ? respond(local.reply, "retry_reply") : respond("success", "retry_success");
+        return local.state === "replied" && local.reply !== undefined
+          ? answer(local.reply, "retry_reply", mode, type, undefined, encrypted, config, started)
+          : answer("success", "retry_success", mode, type, undefined, encrypted, config, started);
       }
       // A first delivery's `running` record (and this isolate's memory of it) is written
       // only if its handler is still running after the quick turns below; otherwise its
@@ -151,73 +149,146 @@ export async function processCallback<E extends Env>(
         const claim = await stub.claim(key);
         if (claim.state !== "new") {
           const again = claim.reply !== undefined ? await stub.takeForRetry(key) : null;
-          return again !== null ? respond(again, "retry_reply") : respond("success", "retry_success");
+          return again !== null
+            ? answer(again, "retry_reply", mode, type, undefined, encrypted, config, started)
+            : answer("success", "retry_success", mode, type, undefined, encrypted, config, started);
         }
       }
     }
 
     const env = ctx.env;
     let answered = false;
-    const reply = ctx.bot
-      .dispatch({
-        message,
-        env,
-        mode,
-        waitUntil: (p) => ctx.waitUntil(p),
-        get api() {
-          return apiFor(env);
-        },
-      })
-      .catch((e): Reply => {
-        // A handler's bug is ours, not WeChat's: answer `success` (silence) rather
-        // than a 5xx that WeChat shows the follower as "该公众号暂时无法提供服务".
-        // Before the deadline it goes on the callback's own log line; after, on its own.
-        if (answered) log("handler_error", { ...fields, ...describeError(e) });
-        else Object.assign(fields, { handler: "error" }, describeError(e));
-        return SUCCESS;
-      });
-
-    // A handler that does no I/O settles within a few microtask turns: wait for
-    // those first, so that only handlers still pending after them pay for a
-    // timer (creating one costs more than the rest of a plaintext callback).
-    let quick: Reply | undefined;
-    void reply.then((r) => (quick = r));
-    for (let turn = 0; quick === undefined && turn < QUICK_TURNS; turn++) await undefined;
+    const onHandlerError = (e: unknown): Reply => {
+      // A handler's bug is ours, not WeChat's: answer `success` (silence) rather
+      // than a 5xx that WeChat shows the follower as "该公众号暂时无法提供服务".
+      // Before the deadline it goes on the callback's own log line; after, on its own.
+      if (answered) log("handler_error", { ...fields, ...describeError(e) });
+      else Object.assign(fields, { handler: "error" }, describeError(e));
+      return SUCCESS;
+    };
+    // A synchronous handler (the usual echo or menu reply) is done here: no promise, no timer.
+    const handled = startHandler(ctx.bot, new HandlerContext(message, env, mode, ctx.waitUntil), onHandlerError);
     let settled: Reply | typeof DEADLINE;
-    if (quick !== undefined) settled = quick;
+    let reply: Promise<Reply> | undefined;
+    if (!(handled instanceof Promise)) settled = handled;
     else {
-      // No other request ran in this isolate during the microtask turns, so nothing was missed.
-      if (ledger !== null) {
-        if (firstDelivery) enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
-        rememberDelivery(key, { state: "running" }, Date.now());
+      reply = handled;
+      // A handler that does no I/O settles within a few microtask turns: wait for
+      // those first, so that only handlers still pending after them pay for a
+      // timer (creating one costs more than the rest of a plaintext callback).
+      let quick: Reply | undefined;
+      void reply.then((r) => (quick = r));
+      for (let turn = 0; quick === undefined && turn < QUICK_TURNS; turn++) await undefined;
+      if (quick !== undefined) settled = quick;
+      else {
+        // No other request ran in this isolate during the microtask turns, so nothing was missed.
+        if (ledger !== null) {
+          if (firstDelivery) enqueueRecord(ledger, shard, { key, state: "running" }, ctx.waitUntil);
+          rememberDelivery(key, { state: "running" }, Date.now());
+        }
+        // The handler keeps running whatever happens; the deadline only decides how its reply leaves.
+        const timer = deadline(config.replyDeadlineMs - (Date.now() - started), DEADLINE);
+        settled = await Promise.race([reply, timer.reached]);
+        timer.cancel();
       }
-      // The handler keeps running whatever happens; the deadline only decides how its reply leaves.
-      const timer = deadline(config.replyDeadlineMs - (Date.now() - started), DEADLINE);
-      settled = await Promise.race([reply, timer.reached]);
-      timer.cancel();
+      now = Date.now();
     }
     if (settled === DEADLINE) {
       answered = true;
-      if (ledger !== null) rememberDelivery(key, { state: "deferred" }, Date.now());
+      if (ledger !== null) rememberDelivery(key, { state: "deferred" }, now);
       // Past the deadline: answer now, deliver later through the customer-service API.
       ctx.waitUntil(
-        deliverDeferred(env, message, key, ledger === null ? null : ledgerStub(ledger, shard), reply, started).catch((e) =>
+        deliverDeferred(env, message, key, ledger === null ? null : ledgerStub(ledger, shard), reply!, started).catch((e) =>
           log("deferred", { ...fields, outcome: "error", ...describeError(e) }),
         ),
       );
-      return respond("success", "deferred");
+      return answer("success", "deferred", mode, type, undefined, encrypted, config, started);
     }
-    const xml = renderReply(settled, message.FromUserName, message.ToUserName, Date.now());
+    const xml = renderReply(settled, message.FromUserName, message.ToUserName, now);
     fields.reply = settled.type;
     if (ledger !== null) {
-      const record = xml === "success" ? ({ state: "done" } as const) : ({ state: "replied", reply: xml } as const);
-      rememberDelivery(key, record, Date.now());
-      enqueueRecord(ledger, shard, { key, ...record }, ctx.waitUntil);
+      const record = xml === "success" ? { key, state: "done" as const } : { key, state: "replied" as const, reply: xml };
+      // A first delivery with a synchronous handler has not awaited since the check above,
+      // so this isolate cannot have remembered the message meanwhile.
+      if (firstDelivery && reply === undefined) rememberFirst(key, record, now);
+      else rememberDelivery(key, record, now);
+      enqueueRecord(ledger, shard, record, ctx.waitUntil);
     }
-    return respond(xml, fields.handler === "error" ? "handler_error" : "replied");
+    if (fields.handler !== undefined) {
+      const body = await answerBody(xml, encrypted, config);
+      log("callback", { ...fields, outcome: "handler_error", status: 200, ms: Date.now() - started });
+      return { status: 200, body, xml: xml !== "success" };
+    }
+    return answer(xml, "replied", mode, type, settled.type, encrypted, config, started);
   } catch (e) {
     return failure("callback", e, started, fields);
   }
+}
+
+/** The bot's reply: a Reply when the handler was synchronous, else a promise; a handler's error becomes `onError`'s reply. */
+function startHandler<E extends Env>(bot: Bot<E>, context: Context<Message, E>, onError: (e: unknown) => Reply): Reply | Promise<Reply> {
+  try {
+    const handled = bot.handle(context);
+    return handled instanceof Promise ? handled.catch(onError) : handled;
+  } catch (e) {
+    return onError(e);
+  }
+}
+
+/**
+ * What a handler's `ctx` is: a class, so the lazy `api` getter lives on the
+ * prototype instead of being defined on every callback's context object.
+ */
+class HandlerContext<E extends Env> implements Context<Message, E> {
+  constructor(
+    readonly message: Message,
+    readonly env: E,
+    readonly mode: Mode,
+    readonly waitUntil: (promise: Promise<unknown>) => void,
+  ) {}
+
+  get api(): WeChatApi {
+    return apiFor(this.env);
+  }
+}
+
+/** A 200 answer and its callback log line (`reply` is the reply's type when a handler produced it). */
+function answer(
+  xml: string,
+  outcome: string,
+  mode: Mode,
+  type: string,
+  reply: string | undefined,
+  encrypted: boolean,
+  config: CallbackConfig,
+  started: number,
+): CallbackAnswer | Promise<CallbackAnswer> {
+  if (xml === "success" || !encrypted) {
+    logCallback(mode, type, reply, outcome, Date.now() - started);
+    return { status: 200, body: xml, xml: xml !== "success" };
+  }
+  return encryptReply(xml, config).then((body) => {
+    logCallback(mode, type, reply, outcome, Date.now() - started);
+    return { status: 200, body, xml: true };
+  });
+}
+
+function answerBody(xml: string, encrypted: boolean, config: CallbackConfig): string | Promise<string> {
+  return xml === "success" || !encrypted ? xml : encryptReply(xml, config);
+}
+
+/** Digits as a number without the runtime's general string-to-number call; anything else as Number() reads it. */
+function toNumber(text: string | undefined): number {
+  if (text === undefined) return NaN;
+  const n = text.length;
+  if (n === 0 || n > 15) return Number(text);
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(text);
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 async function encryptReply(xml: string, config: CallbackConfig): Promise<string> {
@@ -245,7 +316,7 @@ function randomNonce(): string {
 const TIMESTAMP = /^\d{1,12}$/;
 
 /** Presence, replay window, then the signature; throws a Refusal. */
-async function checkQuery(q: QueryParams, config: CallbackConfig): Promise<{ timestamp: string; nonce: string }> {
+async function checkQuery(q: QueryParams, config: CallbackConfig, now: number): Promise<{ timestamp: string; nonce: string }> {
   const signature = q.get("signature");
   const timestamp = q.get("timestamp");
   const nonce = q.get("nonce");
@@ -253,7 +324,7 @@ async function checkQuery(q: QueryParams, config: CallbackConfig): Promise<{ tim
     throw new Refusal(400, "missing query parameter: signature, timestamp and nonce are required");
   }
   if (!TIMESTAMP.test(timestamp)) throw new Refusal(400, "timestamp is not a number");
-  if (config.replayWindowS > 0 && Math.abs(Date.now() / 1000 - Number(timestamp)) > config.replayWindowS) {
+  if (config.replayWindowS > 0 && Math.abs(now / 1000 - toNumber(timestamp)) > config.replayWindowS) {
     throw new Refusal(403, "timestamp outside the replay window");
   }
   if (!(await verifySignature(signature, config.token, timestamp, nonce))) {

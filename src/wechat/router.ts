@@ -102,8 +102,18 @@ export class Bot<E = unknown> {
     return this;
   }
 
-  /** Runs middleware and the matching handler; always resolves to a Reply (or throws the handler's error). */
+  /** Runs middleware and the matching handler; always resolves to a Reply (or rejects with the handler's error). */
   async dispatch(ctx: Context<Message, E>): Promise<Reply> {
+    return this.handle(ctx);
+  }
+
+  /**
+   * `dispatch` for the callback's hot path: with no middleware, a synchronous
+   * handler's reply comes back synchronously (no promise, no microtask turn)
+   * and its error is thrown; anything asynchronous comes back as a promise.
+   */
+  handle(ctx: Context<Message, E>): Reply | Promise<Reply> {
+    if (this.#middleware.length === 0) return this.#route(ctx);
     const run = async (i: number, c: Context<Message, E>): Promise<Reply> => {
       const mw = this.#middleware[i];
       if (mw === undefined) return this.#route(c);
@@ -115,12 +125,13 @@ export class Bot<E = unknown> {
     return run(0, ctx);
   }
 
-  async #route(ctx: Context<Message, E>): Promise<Reply> {
+  #route(ctx: Context<Message, E>): Reply | Promise<Reply> {
     const { handler, match } = this.#find(ctx.message);
     if (handler === undefined) return toReply(undefined);
     // Object.create, not a spread: a spread would evaluate lazy getters such as `api`.
     const routed = match === undefined ? ctx : (Object.create(ctx, { match: { value: match } }) as Context<Message, E>);
-    return toReply(await handler(routed));
+    const result = handler(routed);
+    return isThenable(result) ? Promise.resolve(result).then(toReply) : toReply(result);
   }
 
   #find(message: Message): { handler?: AnyHandler<E>; match?: RegExpExecArray } {
@@ -142,6 +153,10 @@ export class Bot<E = unknown> {
     }
     return { handler: this.#types.get(message.MsgType) ?? this.#fallback };
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<HandlerResult> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
 
 function matchers(match: Matcher): readonly (string | RegExp)[] {
