@@ -16,10 +16,16 @@ export function log(event: string, fields: LogFields): void {
  */
 export function logCallback(mode: string, type: string, reply: string | undefined, outcome: string, ms: number): void {
   console.log(
-    '{"event":"callback","mode":' + JSON.stringify(mode) + ',"type":' + JSON.stringify(type) +
-      (reply === undefined ? "" : ',"reply":' + JSON.stringify(reply)) +
-      ',"outcome":' + JSON.stringify(outcome) + ',"status":200,"ms":' + ms + "}",
+    '{"event":"callback","mode":' + jsonString(mode) + ',"type":' + jsonString(type) +
+      (reply === undefined ? "" : ',"reply":' + jsonString(reply)) +
+      ',"outcome":' + jsonString(outcome) + ',"status":200,"ms":' + ms + "}",
   );
+}
+
+/** Names (letters, digits, `_`, `.`, `:`, `-`) need no escaping; anything else goes through JSON.stringify. */
+const PLAIN_NAME = /^[\w.:-]*$/;
+function jsonString(text: string): string {
+  return PLAIN_NAME.test(text) ? '"' + text + '"' : JSON.stringify(text);
 }
 
 /** An error's type and where it was thrown, without its message (which may quote content). */

@@ -128,6 +128,15 @@ describe("32-byte PKCS#7 padding against @wecom/crypto", () => {
     expect(mixed).toEqual(texts.flatMap((t) => [t, t]));
   });
 
+  it("keeps interleaved signatures apart (SHA-1's input shares the scratch buffer too)", async () => {
+    // Started together, each call encodes its text into the scratch before any has awaited its digest.
+    const parts = Array.from({ length: 40 }, (_, i) => [`token${i}`, String(1_700_000_000 + i), `${i * 7919}`, "签名😀".repeat(i * i * 30)] as const);
+    const signatures = await Promise.all(parts.map(([token, ts, nonce, text]) => sign(token, ts, nonce, text)));
+    expect(signatures).toEqual(parts.map(([token, ts, nonce, text]) => getSignature(token, ts, nonce, text)));
+    const checks = await Promise.all(parts.map(([token, ts, nonce, text], i) => verifySignature(signatures[(i + 1) % parts.length]!, token, ts, nonce, text)));
+    expect(checks.every((ok) => !ok)).toBe(true);
+  });
+
   it("uses fresh random bytes for every encryption", async () => {
     const cipher = await MessageCipher.create(SAMPLE_KEY, appId);
     const a = wecomDecrypt(SAMPLE_KEY, await cipher.encrypt("same"));

@@ -15,7 +15,7 @@
  * `usePrimitives` exists for the benchmark, which drives the same protocol
  * code in Node with node:crypto (Node runs Web Crypto on a thread pool).
  */
-import { utf8Encoder } from "./bytes";
+import { scratch, utf8Encoder } from "./bytes";
 
 /**
  * Both methods read `iv` and `data` before they return their promise (as Web
@@ -39,7 +39,10 @@ const EMPTY = new Uint8Array(0);
 
 export const webCrypto: Primitives = {
   async sha1(text) {
-    return new Uint8Array(await crypto.subtle.digest("SHA-1", utf8Encoder.encode(text)));
+    // Encoded into the scratch buffer (digest copies its input when called), not into a fresh array.
+    const bytes = scratch(text.length * 3);
+    const { written } = utf8Encoder.encodeInto(text, bytes);
+    return new Uint8Array(await crypto.subtle.digest("SHA-1", bytes.subarray(0, written)));
   },
   async aesCbc(rawKey) {
     const key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt", "decrypt"]);
