@@ -75,14 +75,24 @@ describe("configuration", () => {
 });
 
 describe("handler errors", () => {
-  it("are answered success, never a 5xx", async () => {
-    const bot = new Bot<Env>().on("text", () => {
-      throw new Error("database down");
-    });
-    const { url, body } = signCallback(toXml(message({ MsgType: "text", Content: "x" })));
-    const res = await createApp(bot).request(url, { method: "POST", body }, env);
-    expect(res.status).toBe(200);
-    expect(await res.text()).toBe("success");
+  it("are answered success, never a 5xx, thrown at once or rejected later", async () => {
+    const failing = [
+      () => {
+        throw new Error("database down");
+      },
+      async () => {
+        await scheduler.wait(1);
+        throw new Error("database down");
+      },
+      () => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(new Error("thenable")) }),
+    ];
+    for (const handler of failing) {
+      const bot = new Bot<Env>().on("text", handler as unknown as () => string);
+      const { url, body } = signCallback(toXml(message({ MsgType: "text", Content: "x" })));
+      const res = await createApp(bot).request(url, { method: "POST", body }, env);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("success");
+    }
   });
 });
 
