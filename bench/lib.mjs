@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import autocannon from "autocannon";
@@ -122,7 +122,56 @@ export async function bundleWorker(dir = join(out, "worker"), cwd = process.cwd(
   return join(dir, "index.js");
 }
 
-const quiet = { handleRuntimeStdio(stdout, stderr) { stdout.resume(); stderr.resume(); } };
+/**
+ * workerd's output, discarded in batches. Miniflare reads workerd's stdout
+ * as it comes, so every log line wakes this process on the other core, and
+ * perf files that wakeup under workerd (~90% of a log line's 12 µs here). On
+ * the edge no process waits on a pipe for each line. So workerd's stdout is
+ * read every LOG_DRAIN_MS in one piece, the way a log shipper reads: workerd
+ * still makes one write per line, but nothing waits on it in between.
+ * BENCH_LOG_PIPE=eager reads every line as it comes (Miniflare's way).
+ */
+const LOG_DRAIN_MS = 20;
+const quiet = {
+  handleRuntimeStdio(stdout, stderr) {
+    stderr.resume();
+    const source = process.env.BENCH_LOG_PIPE === "eager" ? undefined : pipedInto(stdout);
+    if (source === undefined) return void stdout.resume();
+    source.unpipe(stdout);
+    // Node reads a paused socket only until its buffer holds highWaterMark bytes, then stops
+    // polling it; a drain empties the buffer, and the next read takes all that has queued.
+    source._readableState.highWaterMark = 1;
+    const drain = () => { while (source.read() !== null); };
+    const timer = setInterval(drain, LOG_DRAIN_MS);
+    timer.unref();
+    source.once("close", () => clearInterval(timer));
+    drain();
+  },
+};
+
+/** The socket Miniflare piped into `stream` (workerd's stdout), found among this process's open handles. */
+function pipedInto(stream) {
+  return process._getActiveHandles().find((h) => h?._readableState?.pipes?.includes?.(stream));
+}
+
+/**
+ * Where the Durable Objects keep their SQLite files: in memory (tmpfs). Under
+ * Miniflare they run in the same workerd process as the Worker, and each
+ * batch's commit fsyncs; on this VM's disk that write stalls every request
+ * the process serves (measured: ~6–9 µs of wall time per ledger record on
+ * disk, ~4 on tmpfs). On the edge a Durable Object's storage is not the
+ * Worker's to wait for. The SQLite work itself is still counted.
+ * BENCH_DO_STORAGE=disk keeps Miniflare's own choice (a directory under /tmp).
+ */
+let shmRoot;
+function durableObjectStorage() {
+  if (process.env.BENCH_DO_STORAGE === "disk" || !existsSync("/dev/shm")) return {};
+  if (shmRoot === undefined) {
+    shmRoot = mkdtempSync("/dev/shm/wechat-bench-");
+    process.on("exit", () => rmSync(shmRoot, { recursive: true, force: true }));
+  }
+  return { durableObjectsPersist: mkdtempSync(join(shmRoot, "do-")) };
+}
 
 export async function startOurs(scriptPath, vars, fake, extra = {}) {
   const mf = new Miniflare({
@@ -137,6 +186,7 @@ export async function startOurs(scriptPath, vars, fake, extra = {}) {
       DELIVERY_LEDGER: { className: "DeliveryLedger", useSQLite: true },
     },
     outboundService: fake ? (request) => fake.fetch(request) : undefined,
+    ...durableObjectStorage(),
     host: "127.0.0.1",
     port: 0,
     ...quiet,

@@ -34,7 +34,7 @@ const CATEGORIES = [
   ["stdout pipe to Miniflare (log lines; the wakeup of its reader)", /unix_stream_sendmsg/],
   ["HTTP socket writes", /tcp_sendmsg/],
   ["socket reads and polling", /ksys_read|sock_recvmsg|epoll_wait|do_epoll/],
-  ["Durable Objects (RPC, SQLite; on the edge they run elsewhere)", /JsRpc|sqlite3|SqliteDatabase|ActorSqlite|ActorCache/],
+  ["Durable Objects (RPC, SQLite; on the edge they run elsewhere)", /workerd::api::JsRpc|IoContext::run<workerd::api::JsRpc|sqlite3|workerd::SqliteDatabase|workerd::ActorSqlite|workerd::ActorCache/],
   ["page faults (first touch of memory)", /asm_exc_page_fault/],
   ["garbage collection", /Scavenger|MarkCompact|MinorMarkSweep|Heap::CollectGarbage|cppgc::internal|ArrayBufferSweeper/],
   ["Miniflare entry worker: cf object clone", /CfProperty|jsonClone|serializeCfBlobJson/],
