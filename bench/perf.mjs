@@ -73,7 +73,9 @@ function breakdown({ file, requests }) {
     const frames = block.split("\n").map((l) => l.trim().replace(/^[0-9a-f]+\s+/, "")).filter(Boolean);
     if (frames.length === 0) continue;
     total++;
-    const stack = frames.join("\n");
+    // Mangled names (jsg's type wrappers) list every API type in their template
+    // arguments, so they would match any category: categories look at the rest.
+    const stack = frames.filter((f) => !f.startsWith("_Z")).join("\n");
     const hit = CATEGORIES.find(([, re]) => (re.source.startsWith("^") ? re.test(frames[0]) : re.test(stack)));
     const key = hit ? hit[0] : "other runtime code";
     us.set(key, (us.get(key) ?? 0) + 1);
