@@ -5,7 +5,8 @@
  *  1. HTTP throughput on workerd straight under Miniflare (no wrangler dev
  *     proxy): the bare floor Worker vs ours with exactly-once on and off,
  *     plaintext and safe mode, every request a new MsgId, replies checked;
- *     node-webot on Express over the same load.
+ *     node-webot on Express over the same load. Then, with valgrind
+ *     installed, instructions per callback under callgrind (bench/callgrind.mjs).
  *  2. In-process protocol work in Node: our pipeline vs node-webot's.
  *  3. Where one callback's time goes, stage by stage.
  *  4. Token broker: upstream fetches for 1..1000 concurrent cold callers.
@@ -21,6 +22,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
+import { CONCURRENCY as CG_CONCURRENCY, WARM_UP, haveValgrind, instructionsPerCallback } from "./callgrind.mjs";
 import {
   AES_KEY, APPID, CONNECTIONS, SECONDS, SECRET, TOKEN,
   bundleWorker, load, log, makeRequest, out, replyIsCorrect, startBare, startOurs, workerdCpuSeconds,
@@ -66,6 +68,21 @@ async function httpThroughput(scriptPath) {
     for (const name of Object.keys(targets)) {
       const r = runs[`${mode}|${name}`];
       rows.push({ mode, name, ...r, vsBare: r.rps / bare.rps, vsOff: name.startsWith("ours") ? r.rps / off.rps : undefined });
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- 1b. instructions (callgrind)
+async function instructionCounts(scriptPath) {
+  const rows = [];
+  for (const mode of ["plaintext", "safe"]) {
+    const bare = await instructionsPerCallback(() => startBare(), mode, { check: false });
+    rows.push({ mode, name: "bare", ...bare, bare });
+    for (const [name, vars] of [["ours, exactly-once on", {}], ["ours, exactly-once off", { EXACTLY_ONCE: "off" }]]) {
+      const r = await instructionsPerCallback(() => startOurs(scriptPath, vars), mode);
+      rows.push({ mode, name, ...r, bare });
+      log(`callgrind ${mode} ${name}: ${(r.main / 1000).toFixed(1)} k instructions/request (bare ${(bare.main / 1000).toFixed(1)} k)`);
     }
   }
   return rows;
@@ -245,6 +262,7 @@ const tokens = await tokenFetches(scriptPath);
 const boot = await startup(scriptPath);
 const http = await httpThroughput(scriptPath);
 const peers = await webotThroughput();
+const counts = haveValgrind() ? await instructionCounts(scriptPath) : null;
 
 // ---------------------------------------------------------------- report
 const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))).version;
@@ -261,7 +279,7 @@ const md = [
   "",
   `Made by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round((Date.now() - started) / 1000)} s.`,
   `Machine: ${cpus().length} × ${cpu}; Node ${process.version}; workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}); wrangler ${pkg("wrangler")}; node-webot (\`wechat\`) ${pkg("wechat")} on Express ${pkg("express")}; autocannon ${pkg("autocannon")}.`,
-  `Load: ${CONNECTIONS} connections for ${SECONDS} s per run, best of two interleaved rounds; every request a new 64-bit MsgId with a current CreateTime and timestamp (so the exactly-once fast path is the real one), signed; safe mode encrypted. The load generator shares the machine's 2 cores with the server, so absolute numbers are low and noisy: read the ratios.`,
+  `Load: ${CONNECTIONS} connections for ${SECONDS} s per run, best of two interleaved rounds; every request a new 64-bit MsgId with a current CreateTime and timestamp (so the exactly-once fast path is the real one), signed; safe mode encrypted. The load generator shares the machine's 2 cores with the server, so absolute numbers are low and noisy: read the ratios. workerd's log pipe is read in batches and the Durable Objects' files are on tmpfs (bench/lib.mjs; why: the analysis below).`,
   "",
   "## 1. Callback throughput over HTTP (workerd under Miniflare, no dev proxy)",
   "",
@@ -286,6 +304,18 @@ const md = [
     const b = 1000 / bareRun.rps;
     return row([mode, f2(o), f2(b), f2(o - b), `${f1((o / 10) * 100)} %`, f0(ours(mode).cpuUs), f0(bareRun.cpuUs), f2(bareRun.cpuUs / ours(mode).cpuUs)]);
   }),
+  "",
+  "### Instructions per callback (valgrind's callgrind)",
+  "",
+  ...(counts === null
+    ? ["Not measured: valgrind is not installed (`apt-get install valgrind`)."]
+    : [
+        `Throughput and CPU time here move 5–10% between runs; an instruction count repeats to ~0.3% (the same build measured twice in one run). Counted over workerd under callgrind: ${WARM_UP} warm-up callbacks, then 1000 counted, ${CG_CONCURRENCY} at a time, replies checked. The main thread is the isolate's, where callbacks run; all threads adds V8's background compiler and collector. Instructions are not time (cache misses, system calls and page faults are not in them), and under valgrind a 250 ms ledger batch holds ~50× fewer records than at full speed, so the exactly-once rows overstate the ledger's share.`,
+        "",
+        row(["mode", "server", "k instructions, main thread", "bare ÷ ours", "k instructions, all threads"]),
+        row(["---", "---", "---:", "---:", "---:"]),
+        ...counts.map((r) => row([r.mode, r.name, f1(r.main / 1000), r.name === "bare" ? "1.00" : (r.bare.main / r.main).toFixed(3), f1(r.all / 1000)])),
+      ]),
   "",
   "## 2. Protocol work per callback, in-process in Node (same messages)",
   "",
