@@ -14,19 +14,19 @@
  *
  * Needs valgrind (Debian: valgrind).
  *
- *   node bench/instructions.mjs [--mode plaintext|safe] [--requests 400] [--base HEAD~1]
+ *   node bench/instructions.mjs [--mode plaintext|safe] [--requests 500 (per window)] [--base HEAD~1]
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CONCURRENCY, WARM_UP, instructionsPerCallback } from "./callgrind.mjs";
+import { CONCURRENCY, WARM_UP, WINDOWS, instructionsPerCallback } from "./callgrind.mjs";
 import { bundleWorker, log, out, startBare, startOurs } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
     mode: { type: "string", default: "plaintext" },
-    requests: { type: "string", default: "1000" },
+    requests: { type: "string", default: "500" },
     base: { type: "string" },
   },
 });
@@ -61,7 +61,7 @@ for (const [name, start] of Object.entries(targets)) {
 
 const bare = results.bare;
 const k = (n) => (n / 1000).toFixed(1).padStart(8);
-console.log(`\n${args.mode}: workerd instructions per callback, k (callgrind; ${REQUESTS} requests after ${WARM_UP} warm-up, ${CONCURRENCY} at a time)`);
+console.log(`\n${args.mode}: workerd instructions per callback, k (callgrind; the median of ${WINDOWS} windows of ${REQUESTS} requests after ${WARM_UP} warm-up, ${CONCURRENCY} at a time)`);
 console.log(`${"".padEnd(40)} ${"main".padStart(8)} ${"− bare".padStart(8)} ${"bare ÷".padStart(7)}    ${"all".padStart(8)} ${"− bare".padStart(8)}`);
 for (const [name, r] of Object.entries(results)) {
   const main = name === "bare" ? "" : `${k(r.main - bare.main)} ${(bare.main / r.main).toFixed(3).padStart(7)}`;
