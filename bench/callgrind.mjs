@@ -51,11 +51,20 @@ function wrapper() {
 async function send(url, mode, count, check) {
   let wrong = 0;
   let next = 0;
+  let dropped = 0;
   const worker = async () => {
     while (next < count) {
       next++;
       const m = makeRequest(mode);
-      const res = await fetch(url + m.path, { method: "POST", body: m.body, headers: { "content-type": "text/xml", "accept-encoding": "identity" } });
+      let res;
+      try {
+        res = await fetch(url + m.path, { method: "POST", body: m.body, headers: { "content-type": "text/xml", "accept-encoding": "identity" } });
+      } catch (e) {
+        // A kept-alive connection that workerd closed while the dump was written: send it anew.
+        if (++dropped > 2 * CONCURRENCY) throw e;
+        next--;
+        continue;
+      }
       const body = await res.text();
       if (check && (res.status !== 200 || !replyIsCorrect(mode, body, m.content))) wrong++;
     }
