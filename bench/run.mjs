@@ -310,7 +310,7 @@ const md = [
   ...(counts === null
     ? ["Not measured: valgrind is not installed (`apt-get install valgrind`)."]
     : [
-        `Throughput and CPU time here move 5–10% between runs; an instruction count repeats to ~0.3% (the same build measured twice in one run). Counted over workerd under callgrind: ${WARM_UP} warm-up callbacks, then ${WINDOWS} windows of 500, ${CG_CONCURRENCY} at a time, replies checked; the median window (a major collection lands in a window or not). The main thread is the isolate's, where callbacks run; all threads adds V8's background compiler and collector. Instructions are not time (cache misses, system calls and page faults are not in them), and under valgrind a 250 ms ledger batch holds ~50× fewer records than at full speed, so the exactly-once rows overstate the ledger's share.`,
+        `Throughput and CPU time here move 5–10% between runs; within one run, an instruction count repeats to ~1% with exactly-once off and ~2–3% with it on (the same build measured twice). Counted over workerd under callgrind: ${WARM_UP} warm-up callbacks, then ${WINDOWS} windows of 500, ${CG_CONCURRENCY} at a time, replies checked; the median window (a major collection lands in a window or not). The main thread is the isolate's, where callbacks run; all threads adds V8's background compiler and collector. Instructions are not time (cache misses, system calls and page faults are not in them), and under valgrind a 250 ms ledger batch holds ~50× fewer records than at full speed, so the exactly-once rows overstate the ledger's share.`,
         "",
         row(["mode", "server", "k instructions, main thread", "bare ÷ ours", "k instructions, all threads"]),
         row(["---", "---", "---:", "---:", "---:"]),
