@@ -267,10 +267,14 @@ function answer(
     logCallback(mode, type, reply, outcome, Date.now() - started);
     return { status: 200, body: xml, xml: xml !== "success" };
   }
-  return encryptReply(xml, config).then((body) => {
-    logCallback(mode, type, reply, outcome, Date.now() - started);
-    return { status: 200, body, xml: true };
-  });
+  // Returned, not awaited, by processCallback: a failure here is turned into its answer here.
+  return encryptReply(xml, config).then(
+    (body) => {
+      logCallback(mode, type, reply, outcome, Date.now() - started);
+      return { status: 200, body, xml: true };
+    },
+    (e: unknown) => failure("callback", e, started, { mode, type }),
+  );
 }
 
 function answerBody(xml: string, encrypted: boolean, config: CallbackConfig): string | Promise<string> {

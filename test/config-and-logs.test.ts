@@ -8,6 +8,7 @@ import { createApp } from "../src/app";
 import type { Env } from "../src/env";
 import { log, logCallback } from "../src/log";
 import { Bot } from "../src/wechat";
+import { usePrimitives, webCrypto } from "../src/wechat/primitives";
 import { OPENID, TOKEN, message, nowSeconds, signCallback, toXml } from "./fixtures/wechat";
 
 const echo = new Bot<Env>().on("text", ({ message }) => message.Content);
@@ -93,6 +94,28 @@ describe("handler errors", () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toBe("success");
     }
+  });
+});
+
+describe("our own failures", () => {
+  afterEach(() => usePrimitives(webCrypto));
+
+  it("a reply that cannot be encrypted is a logged 500, not an unanswered request", async () => {
+    // AES that decrypts but fails to encrypt: a fault of ours, after the message was handled.
+    usePrimitives({
+      sha1: webCrypto.sha1,
+      async aesCbc(rawKey) {
+        const real = await webCrypto.aesCbc(rawKey);
+        return { decrypt: real.decrypt, encrypt: async () => Promise.reject(new Error("no AES today")) };
+      },
+    });
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
+    const res = await call({ ...env }, "safe"); // a fresh env: its cipher is made with the failing AES
+    vi.restoreAllMocks();
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe("internal error");
+    expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ event: "callback", mode: "safe", outcome: "error", status: 500 }));
   });
 });
 
