@@ -84,6 +84,9 @@ export async function handleCallback<E extends Env>(request: Request, query: Que
   return new Response(answer.body, { status: answer.status, headers: answer.xml ? XML : TEXT });
 }
 
+/** What the callback's log line says: mode, type, reply, and a handler's error when there was one. */
+type CallbackFields = Record<string, string | number | undefined>;
+
 /**
  * The pipeline without HTTP objects: the query, a reader for the body (called
  * only once the query's signature holds), and the answer.
@@ -94,7 +97,7 @@ export async function processCallback<E extends Env>(
   ctx: CallbackContext<E>,
   started = Date.now(), // the deadline counts from here: the request's arrival
 ): Promise<CallbackAnswer> {
-  const fields: Record<string, string | number | undefined> = {};
+  const fields: CallbackFields = {};
   try {
     const config = callbackConfig(ctx.env);
     const encryptType = q.get("encrypt_type");
@@ -122,9 +125,8 @@ export async function processCallback<E extends Env>(
       mode = outer["MsgType"] === undefined ? "safe" : "compatible";
     }
     const message = toMessage(inner);
-    const type = messageKind(message);
     fields.mode = mode;
-    fields.type = type;
+    fields.type = messageKind(message);
     // The runtime's clock stands still between I/O, so one reading serves until the next await.
     let now = Date.now();
 
@@ -138,8 +140,8 @@ export async function processCallback<E extends Env>(
       const local = recentDelivery(key, now);
       if (local !== undefined) {
         return local.state === "replied" && local.reply !== undefined
-          ? answer(local.reply, "retry_reply", mode, type, undefined, encrypted, config, started)
-          : answer("success", "retry_success", mode, type, undefined, encrypted, config, started);
+          ? answer(local.reply, "retry_reply", fields, encrypted, config, started)
+          : answer("success", "retry_success", fields, encrypted, config, started);
       }
       // A first delivery's `running` record (and this isolate's memory of it) is written
       // only if its handler is still running after the quick turns below; otherwise its
@@ -150,8 +152,8 @@ export async function processCallback<E extends Env>(
         if (claim.state !== "new") {
           const again = claim.reply !== undefined ? await stub.takeForRetry(key) : null;
           return again !== null
-            ? answer(again, "retry_reply", mode, type, undefined, encrypted, config, started)
-            : answer("success", "retry_success", mode, type, undefined, encrypted, config, started);
+            ? answer(again, "retry_reply", fields, encrypted, config, started)
+            : answer("success", "retry_success", fields, encrypted, config, started);
         }
       }
     }
@@ -202,7 +204,7 @@ export async function processCallback<E extends Env>(
           log("deferred", { ...fields, outcome: "error", ...describeError(e) }),
         ),
       );
-      return answer("success", "deferred", mode, type, undefined, encrypted, config, started);
+      return answer("success", "deferred", fields, encrypted, config, started);
     }
     const xml = renderReply(settled, message.FromUserName, message.ToUserName, now);
     fields.reply = settled.type;
@@ -214,12 +216,7 @@ export async function processCallback<E extends Env>(
       else rememberDelivery(key, record, now);
       enqueueRecord(ledger, shard, record, ctx.waitUntil);
     }
-    if (fields.handler !== undefined) {
-      const body = await answerBody(xml, encrypted, config);
-      log("callback", { ...fields, outcome: "handler_error", status: 200, ms: Date.now() - started });
-      return { status: 200, body, xml: xml !== "success" };
-    }
-    return answer(xml, "replied", mode, type, settled.type, encrypted, config, started);
+    return answer(xml, fields.handler === undefined ? "replied" : "handler_error", fields, encrypted, config, started);
   } catch (e) {
     return failure("callback", e, started, fields);
   }
@@ -252,33 +249,22 @@ class HandlerContext<E extends Env> implements Context<Message, E> {
   }
 }
 
-/** A 200 answer and its callback log line (`reply` is the reply's type when a handler produced it). */
-function answer(
-  xml: string,
-  outcome: string,
-  mode: Mode,
-  type: string,
-  reply: string | undefined,
-  encrypted: boolean,
-  config: CallbackConfig,
-  started: number,
-): CallbackAnswer | Promise<CallbackAnswer> {
-  if (xml === "success" || !encrypted) {
-    logCallback(mode, type, reply, outcome, Date.now() - started);
-    return { status: 200, body: xml, xml: xml !== "success" };
-  }
+/** A 200 answer, encrypted when the message was, and its callback log line. */
+function answer(xml: string, outcome: string, fields: CallbackFields, encrypted: boolean, config: CallbackConfig, started: number): CallbackAnswer | Promise<CallbackAnswer> {
+  if (xml === "success" || !encrypted) return logged(xml, xml, outcome, fields, started);
   // Returned, not awaited, by processCallback: a failure here is turned into its answer here.
   return encryptReply(xml, config).then(
-    (body) => {
-      logCallback(mode, type, reply, outcome, Date.now() - started);
-      return { status: 200, body, xml: true };
-    },
-    (e: unknown) => failure("callback", e, started, { mode, type }),
+    (body) => logged(xml, body, outcome, fields, started),
+    (e: unknown) => failure("callback", e, started, fields),
   );
 }
 
-function answerBody(xml: string, encrypted: boolean, config: CallbackConfig): string | Promise<string> {
-  return xml === "success" || !encrypted ? xml : encryptReply(xml, config);
+/** The callback's line: hand-built as usual, the generic one when a handler's error adds its fields. */
+function logged(xml: string, body: string, outcome: string, fields: CallbackFields, started: number): CallbackAnswer {
+  const ms = Date.now() - started;
+  if (fields.handler === undefined) logCallback(fields.mode as string, fields.type as string, fields.reply as string | undefined, outcome, ms);
+  else log("callback", { ...fields, outcome, status: 200, ms });
+  return { status: 200, body, xml: xml !== "success" };
 }
 
 /** Digits as a number without the runtime's general string-to-number call; anything else as Number() reads it. */
@@ -381,7 +367,7 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-function failure(event: string, e: unknown, started: number, fields: Record<string, string | number | undefined>): CallbackAnswer {
+function failure(event: string, e: unknown, started: number, fields: CallbackFields): CallbackAnswer {
   const ms = Date.now() - started;
   const answer = (status: number, body: string): CallbackAnswer => ({ status, body, xml: false });
   if (e instanceof Refusal) {
