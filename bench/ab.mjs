@@ -10,11 +10,8 @@
  *
  *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only]
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleWorker, load, log, out, startBare, startOurs, workerdCpuSeconds } from "./lib.mjs";
+import { compareTargets, load, log, workerdCpuSeconds } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -28,24 +25,7 @@ const { values: args } = parseArgs({
 if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
 process.env.BENCH_SECONDS ??= args.seconds;
 
-const head = await bundleWorker(join(out, "head"));
-const targets = {
-  bare: () => startBare(),
-  "head, exactly-once on": () => startOurs(head, {}),
-  "head, exactly-once off": () => startOurs(head, { EXACTLY_ONCE: "off" }),
-};
-if (args.base) {
-  const tree = join(out, "base-tree");
-  execFileSync("git", ["worktree", "add", "--detach", tree, args.base], { stdio: "pipe" });
-  try {
-    if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
-    const base = await bundleWorker(join(out, "base"), tree);
-    targets[`base ${args.base}, exactly-once on`] = () => startOurs(base, {});
-    targets[`base ${args.base}, exactly-once off`] = () => startOurs(base, { EXACTLY_ONCE: "off" });
-  } finally {
-    execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
-  }
-}
+const targets = await compareTargets(args.base);
 
 if (args["on-only"]) for (const name of Object.keys(targets)) if (name.endsWith("off")) delete targets[name];
 const names = Object.keys(targets);

@@ -16,12 +16,9 @@
  *
  *   node bench/instructions.mjs [--mode plaintext|safe] [--requests 500 (per window)] [--base HEAD~1]
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CONCURRENCY, WARM_UP, WINDOWS, instructionsPerCallback } from "./callgrind.mjs";
-import { bundleWorker, log, out, startBare, startOurs } from "./lib.mjs";
+import { compareTargets, log } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -33,24 +30,7 @@ const { values: args } = parseArgs({
 if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
 const REQUESTS = Number(args.requests);
 
-const head = await bundleWorker(join(out, "head"));
-const targets = {
-  bare: () => startBare(),
-  "head, exactly-once on": () => startOurs(head, {}),
-  "head, exactly-once off": () => startOurs(head, { EXACTLY_ONCE: "off" }),
-};
-if (args.base) {
-  const tree = join(out, "base-tree");
-  execFileSync("git", ["worktree", "add", "--detach", tree, args.base], { stdio: "pipe" });
-  try {
-    if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
-    const base = await bundleWorker(join(out, "base"), tree);
-    targets[`base ${args.base}, exactly-once on`] = () => startOurs(base, {});
-    targets[`base ${args.base}, exactly-once off`] = () => startOurs(base, { EXACTLY_ONCE: "off" });
-  } finally {
-    execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
-  }
-}
+const targets = await compareTargets(args.base);
 
 const results = {};
 for (const [name, start] of Object.entries(targets)) {

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import autocannon from "autocannon";
@@ -193,6 +193,33 @@ export async function startOurs(scriptPath, vars, fake, extra = {}) {
     ...extra,
   });
   return { mf, url: (await mf.ready).origin };
+}
+
+/**
+ * What an A/B run compares, by name: the bare floor, this checkout with
+ * exactly-once on and off, and with `base` (a git ref) the same Worker built
+ * from that ref in a temporary worktree. Each value starts its Worker.
+ */
+export async function compareTargets(base) {
+  const head = await bundleWorker(join(out, "head"));
+  const targets = {
+    bare: () => startBare(),
+    "head, exactly-once on": () => startOurs(head, {}),
+    "head, exactly-once off": () => startOurs(head, { EXACTLY_ONCE: "off" }),
+  };
+  if (base) {
+    const tree = join(out, "base-tree");
+    execFileSync("git", ["worktree", "add", "--detach", tree, base], { stdio: "pipe" });
+    try {
+      if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
+      const built = await bundleWorker(join(out, "base"), tree);
+      targets[`base ${base}, exactly-once on`] = () => startOurs(built, {});
+      targets[`base ${base}, exactly-once off`] = () => startOurs(built, { EXACTLY_ONCE: "off" });
+    } finally {
+      execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
+    }
+  }
+  return targets;
 }
 
 export async function startBare() {
