@@ -9,6 +9,8 @@
 import { createExecutionContext, env as testEnv, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { CHUNK_UNITS, chunksOf } from "../src/delivery/recorder";
+import type { LedgerRecord } from "../src/delivery/policy";
 import type { Env } from "../src/env";
 import { Bot, reply } from "../src/wechat";
 import { control, newApp } from "./fixtures/api";
@@ -247,5 +249,27 @@ describe("the ledger's batches", () => {
     ]);
     expect(await ledger.claim(a)).toEqual({ state: "replied", reply: "<a/>" });
     expect(await ledger.claim(b)).toEqual({ state: "replied", reply: "<b/>" });
+  });
+
+  it("a batch too big for one SQLite value is cut into chunks that keep its order", () => {
+    const reply = `<xml>${"回复".repeat(1000)}</xml>`; // ~2,000 units, 6 KB of UTF-8
+    const records: LedgerRecord[] = Array.from({ length: 200 }, (_, i) => ({ key: `m:${i}`, state: "replied", reply }));
+    const chunks = chunksOf(records);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks) expect(chunk.length).toBeLessThanOrEqual(CHUNK_UNITS);
+    expect(chunks.flatMap((c) => JSON.parse(c) as LedgerRecord[])).toEqual(records);
+    expect(chunksOf([{ key: "m:1", state: "done" }])).toEqual(['[{"key":"m:1","state":"done"}]']);
+  });
+
+  it("applies a chunked batch in order, replies with quotes, CDATA ends and Chinese intact", async () => {
+    const ledger = testEnv.DELIVERY_LEDGER!.get(testEnv.DELIVERY_LEDGER!.idFromName(`batch-chunks-${nextMsgId()}`));
+    const key = `m:${nextMsgId()}`;
+    const reply = `<xml><Content><![CDATA[引号 "q" \\ 反斜杠 ]]]]><![CDATA[> 结束]]></Content></xml>`;
+    const filler: LedgerRecord[] = Array.from({ length: 60 }, (_, i) => ({ key: `${key}-${i}`, state: "replied", reply: "x".repeat(4000) }));
+    const chunks = chunksOf([{ key, state: "running" }, ...filler, { key, state: "replied", reply }, { key, state: "running" }]);
+    expect(chunks.length).toBeGreaterThan(1);
+    await ledger.recordBatch(chunks);
+    expect(await ledger.claim(key)).toEqual({ state: "replied", reply });
+    expect(await ledger.claim(`${key}-59`)).toEqual({ state: "replied", reply: "x".repeat(4000) });
   });
 });

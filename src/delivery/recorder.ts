@@ -9,13 +9,19 @@
  *
  * The request that opens a batch keeps it alive (waitUntil) and performs the
  * write; later requests only add data to it, so no request waits on I/O that
- * belongs to another.
+ * belongs to another. A shard's records travel as JSON (`chunksOf`), which
+ * the ledger hands to SQLite whole.
  */
 import type { DeliveryLedger } from "./ledger";
 import type { LedgerRecord } from "./policy";
 import { log } from "../log";
 
 export const BATCH_MS = 250;
+/**
+ * The most UTF-16 units of records a chunk's JSON holds, so that every chunk
+ * stays far under SQLite's 2 MB bound on one value (a unit is at most 3 UTF-8 bytes).
+ */
+export const CHUNK_UNITS = 128 * 1024;
 
 type LedgerNamespace = DurableObjectNamespace<DeliveryLedger>;
 
@@ -53,13 +59,36 @@ async function flush(batch: Batch): Promise<void> {
   batch.shards.forEach((records, shard) => {
     writes.push(
       ledgerStub(batch.namespace, shard)
-        .record(records)
+        .recordBatch(chunksOf(records))
         .catch((e: unknown) => {
           log("ledger_write", { outcome: "failed", shard, records: records.length, error: e instanceof Error ? e.name : "unknown" });
         }),
     );
   });
   await Promise.all(writes);
+}
+
+/**
+ * A shard's records as JSON, one string per CHUNK_UNITS of them, in order:
+ * the ledger hands each string to SQLite whole (ledger.ts), so the RPC
+ * carries a few strings instead of an object a record.
+ */
+export function chunksOf(records: LedgerRecord[]): string[] {
+  const chunks: string[] = [];
+  let from = 0;
+  let units = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const size = r.key.length + (r.reply === undefined ? 0 : r.reply.length) + 48;
+    if (units + size > CHUNK_UNITS && i > from) {
+      chunks.push(JSON.stringify(records.slice(from, i)));
+      from = i;
+      units = 0;
+    }
+    units += size;
+  }
+  chunks.push(JSON.stringify(from === 0 ? records : records.slice(from)));
+  return chunks;
 }
 
 /**
