@@ -1,7 +1,7 @@
 /**
  * This isolate's own memory of the messages it handled lately. It catches a
  * duplicate that arrives on the same isolate before the original's ledger
- * record has been written (a resend within the 250 ms batch window, which
+ * record has been written (a resend within the 500 ms batch window, which
  * WeChat's 5-second retries never are, but a proxy or a test may be), and
  * answers it as a retry without a Durable Object round trip. Bounded in size
  * and age; the ledger stays the authority across isolates.
@@ -24,7 +24,7 @@ export interface RecentDelivery {
 
 const MAX_AGE_MS = 30_000;
 /** Two generations hold at most 2 × this many messages. */
-export const GENERATION_SIZE = 2500;
+export const GENERATION_SIZE = 5000;
 
 interface Entry extends RecentDelivery {
   key: string;
