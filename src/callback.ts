@@ -12,7 +12,7 @@ import { deliverDeferred } from "./delivery/deferred";
 import { dedupKey, isFirstDelivery, shardOf } from "./delivery/policy";
 import { recentDelivery, rememberDelivery, rememberFirst } from "./delivery/recent";
 import { deadline, enqueueRecord, ledgerStub } from "./delivery/recorder";
-import { describeError, log, logCallback } from "./log";
+import { describeError, log, logCallback, routineLine } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
 import { CryptoError } from "./wechat/crypto";
 import { messageKind, toMessage } from "./wechat/messages";
@@ -259,11 +259,17 @@ function answer(xml: string, outcome: string, fields: CallbackFields, encrypted:
   );
 }
 
-/** The callback's line: hand-built as usual, the generic one when a handler's error adds its fields. */
+/**
+ * The callback's line: hand-built as usual, the generic one when a handler's
+ * error adds its fields; a routine reply's only when one is due (log.ts' routineLine).
+ */
 function logged(xml: string, body: string, outcome: string, fields: CallbackFields, started: number): CallbackAnswer {
-  const ms = Date.now() - started;
-  if (fields.handler === undefined) logCallback(fields.mode as string, fields.type as string, fields.reply as string | undefined, outcome, ms);
-  else log("callback", { ...fields, outcome, status: 200, ms });
+  const now = Date.now();
+  if (fields.handler !== undefined) log("callback", { ...fields, outcome, status: 200, ms: now - started });
+  else {
+    const unlogged = outcome === "replied" ? routineLine(now) : 0;
+    if (unlogged !== undefined) logCallback(fields.mode as string, fields.type as string, fields.reply as string | undefined, outcome, now - started, unlogged);
+  }
   return { status: 200, body, xml: xml !== "success" };
 }
 

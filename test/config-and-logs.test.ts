@@ -6,7 +6,7 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import type { Env } from "../src/env";
-import { log, logCallback } from "../src/log";
+import { ROUTINE_LOG_MS, log, logCallback, routineLine } from "../src/log";
 import { Bot } from "../src/wechat";
 import { usePrimitives, webCrypto } from "../src/wechat/primitives";
 import { OPENID, TOKEN, message, nowSeconds, signCallback, toXml } from "./fixtures/wechat";
@@ -128,27 +128,56 @@ describe("logs", () => {
   });
   afterEach(() => vi.restoreAllMocks());
 
-  it("one JSON line per callback with type, mode, outcome and duration, and no content, OpenID or secret", async () => {
+  it("a JSON line per callback with type, mode, outcome and duration, and no content, OpenID or secret", async () => {
     const secretText = "my-private-message-4711";
-    for (const mode of ["plaintext", "safe"] as const) {
-      expect((await call(env, mode, { MsgType: "text", Content: secretText })).status).toBe(200);
-    }
     const bot = new Bot<Env>().on("text", ({ message }) => {
       throw new Error(`failed on ${message.Content}`);
     });
-    const { url, body } = signCallback(toXml(message({ MsgType: "text", Content: secretText })));
-    await createApp(bot).request(url, { method: "POST", body }, env);
+    for (const mode of ["plaintext", "safe"] as const) {
+      await scheduler.wait(ROUTINE_LOG_MS); // a routine line is due
+      expect((await call(env, mode, { MsgType: "text", Content: secretText })).status).toBe(200);
+      // A handler's error is logged however soon it follows.
+      const { url, body } = signCallback(toXml(message({ MsgType: "text", Content: secretText })));
+      await createApp(bot).request(url, { method: "POST", body }, env);
+    }
 
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     const parsed = lines.map((l) => JSON.parse(l));
-    expect(parsed[0]).toMatchObject({ event: "callback", mode: "plaintext", type: "text", outcome: "replied", status: 200 });
-    expect(parsed[1]).toMatchObject({ mode: "safe", outcome: "replied" });
-    expect(parsed[2]).toMatchObject({ outcome: "handler_error", error: "Error" });
+    expect(parsed[0]).toMatchObject({ event: "callback", mode: "plaintext", type: "text", reply: "text", outcome: "replied", status: 200 });
+    expect(parsed[1]).toMatchObject({ event: "callback", mode: "plaintext", outcome: "handler_error", error: "Error", status: 200 });
+    expect(parsed[2]).toMatchObject({ mode: "safe", outcome: "replied" });
+    expect(parsed[3]).toMatchObject({ outcome: "handler_error" });
     for (const p of parsed) expect(p.ms).toBeTypeOf("number");
     const all = lines.join("\n");
     for (const secret of [secretText, OPENID, TOKEN, env.WECHAT_ENCODING_AES_KEY!, env.WECHAT_APPSECRET!]) {
       expect(all).not.toContain(secret);
     }
+  });
+
+  it("routine replies in a burst get one line per ROUTINE_LOG_MS, and the next line counts the rest", async () => {
+    await scheduler.wait(ROUTINE_LOG_MS);
+    const burst = 20;
+    for (let i = 0; i < burst; i++) expect((await call(env)).status).toBe(200);
+    await scheduler.wait(ROUTINE_LOG_MS);
+    expect((await call(env)).status).toBe(200);
+
+    const parsed = lines.map((l) => JSON.parse(l) as { outcome: string; unlogged?: number });
+    const routine = parsed.filter((p) => p.outcome === "replied");
+    expect(routine.length).toBeGreaterThanOrEqual(2);
+    expect(routine.length).toBeLessThan(burst);
+    // Every routine callback is either a line or counted in a later line's `unlogged`.
+    expect(routine.length + routine.reduce((n, p) => n + (p.unlogged ?? 0), 0)).toBe(burst + 1);
+    expect(routine.at(-1)!.unlogged).toBeGreaterThan(0);
+  });
+
+  it("routineLine: one line per ROUTINE_LOG_MS, reporting the callbacks left unlogged since the last", () => {
+    const t = 1e15; // far past any real clock reading, so the isolate's earlier lines do not matter
+    expect(routineLine(t)).toBe(0);
+    expect(routineLine(t + 1)).toBeUndefined();
+    expect(routineLine(t + ROUTINE_LOG_MS - 1)).toBeUndefined();
+    expect(routineLine(t + ROUTINE_LOG_MS)).toBe(2);
+    expect(routineLine(t + ROUTINE_LOG_MS)).toBeUndefined();
+    expect(routineLine(t + 5 * ROUTINE_LOG_MS)).toBe(1);
   });
 
   it("the hot path's hand-built line is the generic line, escaping included", () => {
@@ -159,7 +188,10 @@ describe("logs", () => {
       logCallback(mode, type, reply, outcome, ms);
       log("callback", { mode, type, ...(reply === undefined ? {} : { reply }), outcome, status: 200, ms });
     }
-    expect(lines).toHaveLength(4);
+    logCallback("plaintext", "text", "text", "replied", 3, 41);
+    log("callback", { mode: "plaintext", type: "text", reply: "text", outcome: "replied", status: 200, ms: 3, unlogged: 41 });
+    expect(lines).toHaveLength(6);
+    expect(lines[4]).toBe(lines[5]);
     expect(lines[0]).toBe(lines[1]);
     expect(lines[2]).toBe(lines[3]);
     expect(JSON.parse(lines[2]!)).toMatchObject({ type: 'event.we"ird\\\n' });
