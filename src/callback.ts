@@ -332,7 +332,7 @@ async function checkQuery(q: QueryParams, config: CallbackConfig, now: number): 
 /** The body as text, refusing more than MAX_BODY_BYTES whatever Content-Length claims. */
 async function readBody(request: Request): Promise<string> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
+  if (declared !== null && toNumber(declared) > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
   if (declared !== null) {
     // The runtime holds the body to its declared length: read it in one piece.
     return decodeUtf8(new Uint8Array(await request.arrayBuffer()));
