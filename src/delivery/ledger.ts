@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { RECORD_TTL_MS, STATE_RANK, type DeliveryState, type LedgerRecord } from "./policy";
+import { chunksOf } from "./recorder";
 
 /** The rank of the state `expr` names, in SQL, from the one table of ranks (policy.ts); NULL (refused by NOT NULL) for no state. */
 const rankSql = (expr: string) =>
@@ -58,7 +59,7 @@ export class DeliveryLedger extends DurableObject<Env> {
 
   /** Records, applied in order; a state never moves backwards. */
   async record(records: LedgerRecord[]): Promise<void> {
-    await this.recordBatch([JSON.stringify(records)]);
+    await this.recordBatch(chunksOf(records));
   }
 
   /**
