@@ -383,20 +383,20 @@ function decodeUtf8(bytes: Uint8Array): string {
 
 function failure(event: string, e: unknown, started: number, fields: CallbackFields): CallbackAnswer {
   const ms = Date.now() - started;
-  const answer = (status: number, body: string): CallbackAnswer => ({ status, body, xml: false });
+  const textAnswer = (status: number, body: string): CallbackAnswer => ({ status, body, xml: false });
   if (e instanceof Refusal) {
     log(event, { ...fields, outcome: "refused", status: e.status, reason: e.reason, ms });
-    return answer(e.status, e.reason);
+    return textAnswer(e.status, e.reason);
   }
   if (e instanceof XmlError || e instanceof CryptoError) {
     const reason = e instanceof CryptoError ? `undecryptable message (${e.code})` : e.message;
     log(event, { ...fields, outcome: "refused", status: 400, reason, ms });
-    return answer(400, reason);
+    return textAnswer(400, reason);
   }
   if (e instanceof ConfigError) {
     log(event, { ...fields, outcome: "config_error", status: 500, variable: e.variable, ms });
-    return answer(500, `Configuration error: ${e.message}`);
+    return textAnswer(500, `Configuration error: ${e.message}`);
   }
   log(event, { ...fields, outcome: "error", status: 500, ms, ...describeError(e) });
-  return answer(500, "internal error");
+  return textAnswer(500, "internal error");
 }
