@@ -11,7 +11,7 @@
  *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only]
  */
 import { parseArgs } from "node:util";
-import { compareTargets, load, log, workerdCpuSeconds } from "./lib.mjs";
+import { compareTargets, inRoundOrder, log, measureRun, median } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -32,25 +32,15 @@ const names = Object.keys(targets);
 const rps = Object.fromEntries(names.map((n) => [n, []]));
 const cpu = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < Number(args.rounds); round++) {
-  // The whole order reverses every other round, the bare floor's too: whichever runs later
-  // in a round measured faster (same code against itself: 261 vs 252 µs; in one full run the
-  // floor made 4789 and 5068 req/s when first, 5595 and 5429 when last).
-  const order = round % 2 === 0 ? names : [...names].reverse();
-  for (const name of order) {
-    const { mf, url } = await targets[name]();
-    await load(url, args.mode, false); // warm-up
-    const cpuBefore = workerdCpuSeconds();
-    const r = await load(url, args.mode, name !== "bare");
-    const cpuUs = ((workerdCpuSeconds() - cpuBefore) / r.total) * 1e6;
-    await mf.dispose();
+  for (const name of inRoundOrder(names, round)) {
+    const r = await measureRun(targets[name], args.mode, { check: name !== "bare" });
     if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
     rps[name].push(r.rps);
-    cpu[name].push(cpuUs);
-    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s, workerd ${cpuUs.toFixed(0)} µs CPU/request`);
+    cpu[name].push(r.cpuUs);
+    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s, workerd ${r.cpuUs.toFixed(0)} µs CPU/request`);
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ratio = (a, b) => rps[a].map((x, i) => x / rps[b][i]);
 console.log(`\n${args.mode}, ${args.seconds} s × ${args.rounds} rounds (median req/s; per-round ratios)`);
 for (const name of names) {

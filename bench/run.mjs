@@ -25,7 +25,7 @@ import { build } from "esbuild";
 import { CONCURRENCY as CG_CONCURRENCY, WARM_UP, WINDOWS, haveValgrind, instructionsPerCallback } from "./callgrind.mjs";
 import {
   AES_KEY, APPID, CONNECTIONS, SECONDS, SECRET, TOKEN,
-  DIRECT, bundleWorker, directUrl, load, log, makeRequest, out, replyIsCorrect, startBare, startOurs, workerdCpuSeconds,
+  DIRECT, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, median, out, replyIsCorrect, startBare, startOurs,
 } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
@@ -34,8 +34,8 @@ const webot = require("./node-webot.cjs");
 
 // ---------------------------------------------------------------- 1. HTTP throughput
 /**
- * Rounds of every target, in an order that reverses each round (a fixed order
- * measured the same code 261 vs 252 µs a request depending on its slot). Two
+ * Rounds of every target, in an order that reverses every other round (lib.mjs'
+ * inRoundOrder: a target's place in a round moves its figures). Two
  * runs of the same build here differ by 5–10%, so a target is judged on the
  * median of its per-round ratios: each ratio pairs runs made a minute apart,
  * and the median is not moved by one lucky or unlucky run, as a best-of is.
@@ -43,11 +43,6 @@ const webot = require("./node-webot.cjs");
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const onOffByRound = {};
 const vsBareByRound = {};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 async function httpThroughput(scriptPath) {
   const rows = [];
   const targets = {
@@ -59,16 +54,9 @@ async function httpThroughput(scriptPath) {
   const perRound = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const thisRound = {};
-    const order = Object.entries(targets);
-    if (round % 2 === 0) order.reverse();
     for (const mode of ["plaintext", "safe"]) {
-      for (const [name, start] of order) {
-        const { mf, url } = await start();
-        await load(url, mode, false); // warm-up (JIT, connection pool)
-        const cpuBefore = workerdCpuSeconds();
-        const r = await load(url, mode, name !== "bare");
-        r.cpuUs = ((workerdCpuSeconds() - cpuBefore) / r.total) * 1e6;
-        await mf.dispose();
+      for (const [name, start] of inRoundOrder(Object.entries(targets), round - 1)) {
+        const r = await measureRun(start, mode, { check: name !== "bare" });
         log(`round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`);
         const key = `${mode}|${name}`;
         thisRound[key] = r.rps;
@@ -114,15 +102,8 @@ async function directThroughput(scriptPath) {
   for (const mode of ["plaintext", "safe"]) {
     const byName = { bare: [], "ours, exactly-once on": [] };
     for (let round = 1; round <= DIRECT_ROUNDS; round++) {
-      const order = Object.entries(targets);
-      if (round % 2 === 0) order.reverse();
-      for (const [name, start] of order) {
-        const { mf, url } = await start();
-        await load(url, mode, false, { maxRate: 30_000 });
-        const cpuBefore = workerdCpuSeconds();
-        const r = await load(url, mode, name !== "bare", { maxRate: 30_000 });
-        r.cpuUs = ((workerdCpuSeconds() - cpuBefore) / r.total) * 1e6;
-        await mf.dispose();
+      for (const [name, start] of inRoundOrder(Object.entries(targets), round - 1)) {
+        const r = await measureRun(start, mode, { check: name !== "bare", maxRate: 30_000 });
         log(`direct round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, wrong ${r.wrong} non2xx ${r.non2xx}`);
         byName[name].push(r);
       }
