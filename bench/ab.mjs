@@ -6,7 +6,9 @@
  * from that ref, in interleaved rounds so that the machine's drift hits all of
  * them alike; prints each round's ratios and their median. Besides req/s it
  * reports the workerd process's CPU time per request (from /proc), which the
- * load generator's share of the 2 cores disturbs far less than throughput.
+ * load generator's share of the 2 cores disturbs far less than throughput,
+ * and its minor page faults per request, which explain much of the CPU time's
+ * spread between runs (bench/NOTES.md, session 7).
  *
  *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only]
  */
@@ -31,13 +33,15 @@ if (args["on-only"]) for (const name of Object.keys(targets)) if (name.endsWith(
 const names = Object.keys(targets);
 const rps = Object.fromEntries(names.map((n) => [n, []]));
 const cpu = Object.fromEntries(names.map((n) => [n, []]));
+const faults = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(names, round)) {
     const r = await measureRun(targets[name], args.mode, { check: name !== "bare" });
     if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
     rps[name].push(r.rps);
     cpu[name].push(r.cpuUs);
-    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s, workerd ${r.cpuUs.toFixed(0)} µs CPU/request`);
+    faults[name].push(r.faults);
+    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s, workerd ${r.cpuUs.toFixed(0)} µs CPU and ${r.faults.toFixed(2)} page faults/request`);
   }
 }
 
@@ -45,7 +49,7 @@ const ratio = (a, b) => rps[a].map((x, i) => x / rps[b][i]);
 console.log(`\n${args.mode}, ${args.seconds} s × ${args.rounds} rounds (median req/s; per-round ratios)`);
 for (const name of names) {
   const vsBare = ratio(name, "bare");
-  const line = [`${name.padEnd(40)} ${median(rps[name]).toFixed(0).padStart(6)} req/s ${median(cpu[name]).toFixed(0).padStart(4)} µs CPU`];
+  const line = [`${name.padEnd(40)} ${median(rps[name]).toFixed(0).padStart(6)} req/s ${median(cpu[name]).toFixed(0).padStart(4)} µs CPU ${median(faults[name]).toFixed(2)} faults`];
   if (name !== "bare") line.push(`× bare ${median(vsBare).toFixed(2)} [${vsBare.map((x) => x.toFixed(2)).join(" ")}]`);
   if (name.endsWith("on") && rps[name.replace(/on$/, "off")]) {
     const vsOff = ratio(name, name.replace(/on$/, "off"));

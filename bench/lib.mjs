@@ -246,14 +246,17 @@ export async function directUrl(mf) {
 /**
  * One measured run of one target: starts its Worker, warms it up (JIT,
  * connection pool) with a run of the same load, measures a second run with
- * workerd's CPU time per request (`cpuUs`), and disposes of it.
+ * workerd's CPU time (`cpuUs`) and minor page faults (`faults`) per request,
+ * and disposes of it.
  */
 export async function measureRun(start, mode, { check, maxRate } = {}) {
   const { mf, url } = await start();
   await load(url, mode, false, { maxRate });
-  const cpuBefore = workerdCpuSeconds();
+  const before = workerdStats();
   const r = await load(url, mode, check, { maxRate });
-  r.cpuUs = ((workerdCpuSeconds() - cpuBefore) / r.total) * 1e6;
+  const after = workerdStats();
+  r.cpuUs = ((after.cpuSeconds - before.cpuSeconds) / r.total) * 1e6;
+  r.faults = (after.minorFaults - before.minorFaults) / r.total;
   await mf.dispose();
   return r;
 }
@@ -275,9 +278,15 @@ export function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** CPU seconds (user + system) of this process's workerd children, from /proc (Linux). */
-export function workerdCpuSeconds() {
+/**
+ * CPU seconds (user + system) and minor page faults (first touches of
+ * memory) of this process's workerd children, from /proc (Linux). On these
+ * virtual machines a fault costs workerd ~10 µs (bench/NOTES.md, session 7),
+ * so a change in faults per request moves its CPU time as much as its code does.
+ */
+export function workerdStats() {
   let ticks = 0;
+  let minorFaults = 0;
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     let stat;
     try {
@@ -287,8 +296,11 @@ export function workerdCpuSeconds() {
     }
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    if (comm.startsWith("workerd") && Number(fields[1]) === process.pid) ticks += Number(fields[11]) + Number(fields[12]);
+    if (comm.startsWith("workerd") && Number(fields[1]) === process.pid) {
+      ticks += Number(fields[11]) + Number(fields[12]);
+      minorFaults += Number(fields[7]);
+    }
   }
-  return ticks / 100; // USER_HZ
+  return { cpuSeconds: ticks / 100, minorFaults }; // ticks are USER_HZ
 }
 

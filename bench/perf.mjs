@@ -16,7 +16,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleWorker, load, log, out, startBare, startOurs } from "./lib.mjs";
+import { bundleWorker, load, log, out, startBare, startOurs, workerdStats } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -57,15 +57,17 @@ async function record(name, start) {
   const file = join(out, `perf-${name}.data`);
   const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", workerdPid()], { stdio: "ignore" });
   await new Promise((r) => setTimeout(r, 300));
+  const before = workerdStats();
   const r = await load(url, args.mode, false);
+  const faults = (workerdStats().minorFaults - before.minorFaults) / r.total;
   perf.kill("SIGINT");
   await new Promise((resolve) => perf.on("exit", resolve));
   await mf.dispose();
   log(`${name}: ${r.rps.toFixed(0)} req/s under perf`);
-  return { file, requests: r.total };
+  return { file, requests: r.total, faults };
 }
 
-function breakdown({ file, requests }) {
+function breakdown({ file, requests, faults }) {
   const text = execFileSync("perf", ["script", "-i", file, "-F", "ip,sym"], { maxBuffer: 1 << 30 }).toString();
   const us = new Map();
   let total = 0;
@@ -81,7 +83,7 @@ function breakdown({ file, requests }) {
     us.set(key, (us.get(key) ?? 0) + 1);
   }
   const perRequest = (samples) => (samples * 1e6) / HZ / requests;
-  return { total: perRequest(total), us: new Map([...us].map(([k, v]) => [k, perRequest(v)])) };
+  return { total: perRequest(total), us: new Map([...us].map(([k, v]) => [k, perRequest(v)])), faults };
 }
 
 const script = await bundleWorker(join(out, "worker"));
@@ -94,4 +96,8 @@ console.log(`\n${args.mode}, exactly-once ${args["exactly-once"]}: workerd CPU p
 console.log(`${"".padEnd(66)}   bare    ours  ours−bare`);
 for (const name of names.slice(0, Number(args.top))) console.log(`${name.padEnd(66)}${f(bare.us.get(name))} ${f(ours.us.get(name))} ${f((ours.us.get(name) ?? 0) - (bare.us.get(name) ?? 0))}`);
 console.log(`${"total".padEnd(66)}${f(bare.total)} ${f(ours.total)} ${f(ours.total - bare.total)}`);
+// What one first touch of memory costs here: the page-fault category's time over the count from /proc.
+const PF = "page faults (first touch of memory)";
+const perFault = (b) => ((b.us.get(PF) ?? 0) / b.faults).toFixed(1);
+console.log(`minor page faults a request: bare ${bare.faults.toFixed(2)}, ours ${ours.faults.toFixed(2)}; µs a fault (sampled): bare ${perFault(bare)}, ours ${perFault(ours)}`);
 process.exit(0);

@@ -57,7 +57,7 @@ async function httpThroughput(scriptPath) {
     for (const mode of ["plaintext", "safe"]) {
       for (const [name, start] of inRoundOrder(Object.entries(targets), round - 1)) {
         const r = await measureRun(start, mode, { check: name !== "bare" });
-        log(`round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`);
+        log(`round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`);
         const key = `${mode}|${name}`;
         thisRound[key] = r.rps;
         if (!runs[key] || r.rps > runs[key].rps) runs[key] = r; // best of the rounds
