@@ -343,14 +343,16 @@ const md = [
   "",
   "One Worker isolate is single-threaded, so its saturated throughput is the inverse of its cost per request (runtime overhead included; an upper bound on our own CPU time). Beside it, the workerd process's CPU time per request as /proc counts it during the same run (all of workerd: HTTP, the runtime, our code and, under Miniflare, the Durable Objects), which the load generator's share of the cores disturbs less:",
   "",
-  row(["mode", "ms per request (ours, exactly-once on)", "ms per request (bare)", "ours − bare", "share of the Free plan's 10 ms", "workerd CPU µs/request, ours", "bare", "bare ÷ ours (CPU)"]),
-  row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
+  row(["mode", "ms per request (ours, exactly-once on)", "ms per request (bare)", "ours − bare", "share of the Free plan's 10 ms", "workerd CPU µs/request, ours", "bare", "bare ÷ ours (CPU)", "page faults/request, ours", "bare"]),
+  row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
   ...["plaintext", "safe"].map((mode) => {
     const o = 1000 / ours(mode).rps;
     const bareRun = http.find((r) => r.mode === mode && r.name === "bare");
     const b = 1000 / bareRun.rps;
-    return row([mode, f2(o), f2(b), f2(o - b), `${f1((o / 10) * 100)} %`, f0(ours(mode).cpuUs), f0(bareRun.cpuUs), f2(bareRun.cpuUs / ours(mode).cpuUs)]);
+    return row([mode, f2(o), f2(b), f2(o - b), `${f1((o / 10) * 100)} %`, f0(ours(mode).cpuUs), f0(bareRun.cpuUs), f2(bareRun.cpuUs / ours(mode).cpuUs), f2(ours(mode).faults), f2(bareRun.faults)]);
   }),
+  "",
+  "Page faults are first touches of memory, counted by /proc; on these virtual machines each costs workerd ~10–20 µs of CPU, and their number moves from run to run (bench/NOTES.md, session 7).",
   "",
   "### The same, past Miniflare's entry worker",
   "",
