@@ -21,7 +21,12 @@ export const AES_KEY = "YmVuY2htYXJrLWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g";
 export const APPID = "wxbench00000000001";
 export const SECRET = "bench-secret";
 export const COMPAT_DATE = "2026-04-20";
+/**
+ * This run's scratch directory (bundles, perf data, callgrind dumps: up to
+ * hundreds of MB), removed when the run exits; BENCH_KEEP_OUTPUT=1 keeps it.
+ */
 export const out = mkdtempSync(join(tmpdir(), "wechat-bench-"));
+if (process.env.BENCH_KEEP_OUTPUT !== "1") process.on("exit", () => rmSync(out, { recursive: true, force: true }));
 export const log = (...a) => console.error("[bench]", ...a);
 
 // ---------------------------------------------------------------- messages
