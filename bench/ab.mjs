@@ -10,7 +10,7 @@
  * and its minor page faults per request, which explain much of the CPU time's
  * spread between runs (bench/NOTES.md, session 7).
  *
- *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only]
+ *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only] [--warmups 1]
  */
 import { parseArgs } from "node:util";
 import { compareTargets, inRoundOrder, log, measureRun, median } from "./lib.mjs";
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     base: { type: "string" },
     "on-only": { type: "boolean", default: false },
+    warmups: { type: "string", default: "1" },
   },
 });
 if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
@@ -36,7 +37,7 @@ const cpu = Object.fromEntries(names.map((n) => [n, []]));
 const faults = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(names, round)) {
-    const r = await measureRun(targets[name], args.mode, { check: name !== "bare" });
+    const r = await measureRun(targets[name], args.mode, { check: name !== "bare", warmups: Number(args.warmups) });
     if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
     rps[name].push(r.rps);
     cpu[name].push(r.cpuUs);

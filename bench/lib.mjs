@@ -250,13 +250,15 @@ export async function directUrl(mf) {
 
 /**
  * One measured run of one target: starts its Worker, warms it up (JIT,
- * connection pool) with a run of the same load, measures a second run with
- * workerd's CPU time (`cpuUs`) and minor page faults (`faults`) per request,
- * and disposes of it.
+ * connection pool) with `warmups` runs of the same load (default 1), measures
+ * one more with workerd's CPU time (`cpuUs`) and minor page faults (`faults`)
+ * per request, and disposes of it. workerd's memory grows for the first
+ * ~30 s of load before it levels off, and until then every request pays page
+ * faults (bench/NOTES.md, session 7): more warm-ups measure nearer that level.
  */
-export async function measureRun(start, mode, { check, maxRate } = {}) {
+export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = {}) {
   const { mf, url } = await start();
-  await load(url, mode, false, { maxRate });
+  for (let i = 0; i < warmups; i++) await load(url, mode, false, { maxRate });
   const before = workerdStats();
   const r = await load(url, mode, check, { maxRate });
   const after = workerdStats();
