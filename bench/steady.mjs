@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:steady`: the full run's way of measuring beside a steady
+ * state, in one run. "fresh" is the full run's: a new workerd for every
+ * measurement, after one warm-up load. "steady" keeps one workerd per Worker
+ * running for the whole run, after WARM_LOADS warm-up loads (~30 s), by
+ * which time workerd's memory has stopped growing and a request no longer
+ * pays page faults for it (bench/NOTES.md, session 7). The rounds interleave
+ * both ways and both Workers, so the machine's drift hits them alike.
+ *
+ *   node bench/steady.mjs [--mode plaintext|safe] [--seconds 5] [--rounds 6]
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: "string", default: "plaintext" },
+    seconds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "6" },
+  },
+});
+if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
+process.env.BENCH_SECONDS ??= args.seconds;
+const { bundleWorker, inRoundOrder, load, log, median, out, startBare, startOurs } = await import("./lib.mjs");
+
+const WARM_LOADS = 6;
+
+/** This process's child processes (workerd's are among them). */
+function children() {
+  try {
+    return new Set(execFileSync("pgrep", ["-P", String(process.pid)]).toString().trim().split("\n"));
+  } catch {
+    return new Set(); // pgrep finds none
+  }
+}
+
+/** CPU seconds and minor faults of the given processes (one Worker's workerd, not all of them). */
+function statOf(pids) {
+  let ticks = 0;
+  let faults = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+    faults += Number(fields[7]);
+  }
+  return { cpuSeconds: ticks / 100, faults };
+}
+
+/** Starts a Worker and notes which processes are its own, so that two can run at once. */
+async function started(start) {
+  const before = children();
+  const worker = await start();
+  return { ...worker, pids: [...children()].filter((p) => !before.has(p)) };
+}
+
+async function measure(worker, check) {
+  const a = statOf(worker.pids);
+  const r = await load(worker.url, args.mode, check);
+  if (r.wrong || r.non2xx || r.errors) throw new Error(`${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
+  const b = statOf(worker.pids);
+  return { rps: r.rps, cpuUs: ((b.cpuSeconds - a.cpuSeconds) / r.total) * 1e6, faults: (b.faults - a.faults) / r.total };
+}
+
+const script = await bundleWorker(join(out, "worker"));
+const starters = { bare: () => startBare(), ours: () => startOurs(script, {}) };
+const steady = {};
+for (const [name, start] of Object.entries(starters)) {
+  steady[name] = await started(start);
+  for (let i = 0; i < WARM_LOADS; i++) await load(steady[name].url, args.mode, false);
+}
+
+const results = { fresh: { bare: [], ours: [] }, steady: { bare: [], ours: [] } };
+for (let round = 0; round < Number(args.rounds); round++) {
+  for (const name of inRoundOrder(Object.keys(starters), round)) {
+    const fresh = await started(starters[name]);
+    await load(fresh.url, args.mode, false);
+    results.fresh[name].push(await measure(fresh, name !== "bare"));
+    await fresh.mf.dispose();
+    results.steady[name].push(await measure(steady[name], name !== "bare"));
+    log(`round ${round + 1} ${name}: fresh ${results.fresh[name].at(-1).rps.toFixed(0)} req/s, steady ${results.steady[name].at(-1).rps.toFixed(0)} req/s`);
+  }
+}
+for (const worker of Object.values(steady)) await worker.mf.dispose();
+
+console.log(`\n${args.mode}, exactly-once on, ${args.seconds} s × ${args.rounds} rounds (medians; per-round ratios)`);
+for (const way of ["fresh", "steady"]) {
+  const r = results[way];
+  const ratios = r.ours.map((x, i) => x.rps / r.bare[i].rps);
+  const m = (name, key) => median(r[name].map((x) => x[key]));
+  console.log(
+    `${way.padEnd(7)} ours × bare ${median(ratios).toFixed(2)} [${ratios.map((x) => x.toFixed(2)).join(" ")}]` +
+      `  CPU µs bare ${m("bare", "cpuUs").toFixed(0)}, ours ${m("ours", "cpuUs").toFixed(0)}` +
+      `  faults bare ${m("bare", "faults").toFixed(2)}, ours ${m("ours", "faults").toFixed(2)}`,
+  );
+}
+process.exit(0);
