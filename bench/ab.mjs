@@ -13,6 +13,7 @@
  *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only] [--warmups 1]
  */
 import { parseArgs } from "node:util";
+import { compareTargets, inRoundOrder, log, measureRun, median } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,8 +27,6 @@ const { values: args } = parseArgs({
 });
 if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
 process.env.BENCH_SECONDS ??= args.seconds;
-// Imported only now: lib.mjs reads BENCH_SECONDS when it loads (a static import would run first and keep 8 s).
-const { compareTargets, inRoundOrder, log, measureRun, median } = await import("./lib.mjs");
 
 const targets = await compareTargets(args.base);
 

@@ -14,7 +14,13 @@ import { Miniflare } from "miniflare";
 const require = createRequire(import.meta.url);
 const { encrypt, decrypt, getSignature } = require("@wecom/crypto");
 
-export const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/**
+ * Each load run's length in seconds: BENCH_SECONDS (default 8), read when a
+ * run starts, so that a script may set it from its own flag after importing this.
+ */
+export function seconds() {
+  return Number(process.env.BENCH_SECONDS ?? 8);
+}
 export const CONNECTIONS = 32;
 export const TOKEN = "bench-token";
 export const AES_KEY = "YmVuY2htYXJrLWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g";
@@ -72,7 +78,7 @@ export function replyIsCorrect(mode, body, content) {
  * within the replay window and a genuine first delivery (the fast path).
  */
 export function pool(mode, size) {
-  const at = now() + SECONDS + 1;
+  const at = now() + seconds() + 1;
   return Array.from({ length: size }, () => makeRequest(mode, { timestamp: at }));
 }
 
@@ -84,12 +90,13 @@ export function pool(mode, size) {
 export async function load(url, mode, check, { maxRate = 12_000 } = {}) {
   let wrong = 0;
   let checked = 0;
-  const messages = pool(mode, maxRate * SECONDS);
+  const duration = seconds();
+  const messages = pool(mode, maxRate * duration);
   let next = 0;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration,
     requests: [
       {
         method: "POST",
@@ -259,12 +266,22 @@ export async function directUrl(mf) {
 export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = {}) {
   const { mf, url } = await start();
   for (let i = 0; i < warmups; i++) await load(url, mode, false, { maxRate });
-  const before = workerdStats();
+  const r = await measureLoad(url, mode, { check, maxRate });
+  await mf.dispose();
+  return r;
+}
+
+/**
+ * One load run with workerd's CPU time (`cpuUs`) and minor page faults
+ * (`faults`) per request, as `stats` counts them (by default every workerd
+ * this process started; `processStats` of given pids to tell two apart).
+ */
+export async function measureLoad(url, mode, { check, maxRate, stats = workerdStats } = {}) {
+  const before = stats();
   const r = await load(url, mode, check, { maxRate });
-  const after = workerdStats();
+  const after = stats();
   r.cpuUs = ((after.cpuSeconds - before.cpuSeconds) / r.total) * 1e6;
   r.faults = (after.minorFaults - before.minorFaults) / r.total;
-  await mf.dispose();
   return r;
 }
 
@@ -292,22 +309,44 @@ export function median(xs) {
  * so a change in faults per request moves its CPU time as much as its code does.
  */
 export function workerdStats() {
+  const workerd = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    const stat = procStat(pid);
+    if (stat !== null && stat.comm.startsWith("workerd") && stat.ppid === process.pid) workerd.push(stat);
+  }
+  return sumStats(workerd);
+}
+
+/** `workerdStats` for the given processes only (e.g. one of two Workers running at once). */
+export function processStats(pids) {
+  return sumStats(pids.map(procStat).filter((s) => s !== null));
+}
+
+function sumStats(stats) {
   let ticks = 0;
   let minorFaults = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    if (comm.startsWith("workerd") && Number(fields[1]) === process.pid) {
-      ticks += Number(fields[11]) + Number(fields[12]);
-      minorFaults += Number(fields[7]);
-    }
+  for (const s of stats) {
+    ticks += s.ticks;
+    minorFaults += s.minorFaults;
   }
   return { cpuSeconds: ticks / 100, minorFaults }; // ticks are USER_HZ
+}
+
+/** One process's line of /proc/PID/stat, the fields used here; null once it has gone. */
+function procStat(pid) {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command may hold spaces and parentheses: the fields start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return {
+    comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+    ppid: Number(fields[1]),
+    minorFaults: Number(fields[7]),
+    ticks: Number(fields[11]) + Number(fields[12]),
+  };
 }
 

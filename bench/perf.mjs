@@ -16,6 +16,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { bundleWorker, load, log, measureLoad, out, startBare, startOurs } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,8 +27,6 @@ const { values: args } = parseArgs({
   },
 });
 process.env.BENCH_SECONDS ??= args.seconds;
-// Imported only now: lib.mjs reads BENCH_SECONDS when it loads (a static import would run first and keep 8 s).
-const { bundleWorker, load, log, out, startBare, startOurs, workerdStats } = await import("./lib.mjs");
 const HZ = 2000;
 
 /** First match wins, in this order: I/O and memory before what triggered them. */
@@ -58,14 +57,12 @@ async function record(name, start) {
   const file = join(out, `perf-${name}.data`);
   const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", workerdPid()], { stdio: "ignore" });
   await new Promise((r) => setTimeout(r, 300));
-  const before = workerdStats();
-  const r = await load(url, args.mode, false);
-  const faults = (workerdStats().minorFaults - before.minorFaults) / r.total;
+  const r = await measureLoad(url, args.mode, { check: false });
   perf.kill("SIGINT");
   await new Promise((resolve) => perf.on("exit", resolve));
   await mf.dispose();
   log(`${name}: ${r.rps.toFixed(0)} req/s under perf`);
-  return { file, requests: r.total, faults };
+  return { file, requests: r.total, faults: r.faults };
 }
 
 function breakdown({ file, requests, faults }) {

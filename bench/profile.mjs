@@ -12,6 +12,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { bundleWorker, load, log, out, startOurs } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -22,8 +23,6 @@ const { values: args } = parseArgs({
   },
 });
 process.env.BENCH_SECONDS ??= args.seconds;
-// Imported only now: lib.mjs reads BENCH_SECONDS when it loads (a static import would run first and keep 8 s).
-const { bundleWorker, load, log, out, startOurs } = await import("./lib.mjs");
 
 const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
 const script = await bundleWorker(join(out, "worker"));

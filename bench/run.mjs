@@ -24,8 +24,8 @@ import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
 import { CONCURRENCY as CG_CONCURRENCY, WARM_UP, WINDOWS, haveValgrind, instructionsPerCallback } from "./callgrind.mjs";
 import {
-  AES_KEY, APPID, CONNECTIONS, SECONDS, SECRET, TOKEN,
-  DIRECT, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, median, out, replyIsCorrect, startBare, startOurs,
+  AES_KEY, APPID, CONNECTIONS, SECRET, TOKEN,
+  DIRECT, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, median, out, replyIsCorrect, seconds, startBare, startOurs,
 } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
@@ -324,7 +324,7 @@ const md = [
   "",
   `Made by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round((Date.now() - started) / 1000)} s.`,
   `Machine: ${cpus().length} × ${cpu}; Node ${process.version}; workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}); wrangler ${pkg("wrangler")}; node-webot (\`wechat\`) ${pkg("wechat")} on Express ${pkg("express")}; autocannon ${pkg("autocannon")}.`,
-  `Load: ${CONNECTIONS} connections for ${SECONDS} s per run, ${ROUNDS} rounds, each round running every target in turn (the order reversed every other round); the table's req/s and latencies are each target's best round, the ratios to bare both best ÷ best and the median of the per-round ratios, which the targets use; every request a new 64-bit MsgId with a current CreateTime and timestamp (so the exactly-once fast path is the real one), signed; safe mode encrypted. The load generator shares the machine's 2 cores with the server, so absolute numbers are low and noisy: read the ratios. workerd's log pipe is read in batches and the Durable Objects' files are on tmpfs (bench/lib.mjs; why: the analysis below).`,
+  `Load: ${CONNECTIONS} connections for ${seconds()} s per run, ${ROUNDS} rounds, each round running every target in turn (the order reversed every other round); the table's req/s and latencies are each target's best round, the ratios to bare both best ÷ best and the median of the per-round ratios, which the targets use; every request a new 64-bit MsgId with a current CreateTime and timestamp (so the exactly-once fast path is the real one), signed; safe mode encrypted. The load generator shares the machine's 2 cores with the server, so absolute numbers are low and noisy: read the ratios. workerd's log pipe is read in batches and the Durable Objects' files are on tmpfs (bench/lib.mjs; why: the analysis below).`,
   "",
   "## 1. Callback throughput over HTTP (workerd under Miniflare, no dev proxy)",
   "",

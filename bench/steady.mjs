@@ -11,9 +11,9 @@
  *   node bench/steady.mjs [--mode plaintext|safe] [--seconds 5] [--rounds 6]
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { bundleWorker, inRoundOrder, load, log, measureLoad, median, out, processStats, startBare, startOurs } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -24,7 +24,6 @@ const { values: args } = parseArgs({
 });
 if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
 process.env.BENCH_SECONDS ??= args.seconds;
-const { bundleWorker, inRoundOrder, load, log, median, out, startBare, startOurs } = await import("./lib.mjs");
 
 const WARM_LOADS = 6;
 
@@ -37,19 +36,6 @@ function children() {
   }
 }
 
-/** CPU seconds and minor faults of the given processes (one Worker's workerd, not all of them). */
-function statOf(pids) {
-  let ticks = 0;
-  let faults = 0;
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]);
-    faults += Number(fields[7]);
-  }
-  return { cpuSeconds: ticks / 100, faults };
-}
-
 /** Starts a Worker and notes which processes are its own, so that two can run at once. */
 async function started(start) {
   const before = children();
@@ -57,12 +43,11 @@ async function started(start) {
   return { ...worker, pids: [...children()].filter((p) => !before.has(p)) };
 }
 
+/** One load run on this Worker's own workerd (the other Worker's may be running too). */
 async function measure(worker, check) {
-  const a = statOf(worker.pids);
-  const r = await load(worker.url, args.mode, check);
+  const r = await measureLoad(worker.url, args.mode, { check, stats: () => processStats(worker.pids) });
   if (r.wrong || r.non2xx || r.errors) throw new Error(`${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
-  const b = statOf(worker.pids);
-  return { rps: r.rps, cpuUs: ((b.cpuSeconds - a.cpuSeconds) / r.total) * 1e6, faults: (b.faults - a.faults) / r.total };
+  return r;
 }
 
 const script = await bundleWorker(join(out, "worker"));
