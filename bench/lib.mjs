@@ -271,6 +271,35 @@ export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = 
   return r;
 }
 
+/** This process's child processes (each Worker's workerd is one of them). */
+function childPids() {
+  try {
+    return new Set(execFileSync("pgrep", ["-P", String(process.pid)]).toString().trim().split("\n"));
+  } catch {
+    return new Set(); // pgrep found none
+  }
+}
+
+/**
+ * Starts a Worker (`start` as startBare/startOurs) and notes which processes
+ * are its own (`pids`), so that several can be kept running at once and each
+ * measured apart with `processStats(worker.pids)`.
+ */
+export async function startTracked(start) {
+  const before = childPids();
+  const worker = await start();
+  return { ...worker, pids: [...childPids()].filter((p) => !before.has(p)) };
+}
+
+/**
+ * Warms a Worker kept running until its workerd's memory has stopped growing:
+ * `loads` load runs (~30 s in all is enough; bench/NOTES.md, session 7), in
+ * the given modes in turn.
+ */
+export async function warmUp(worker, modes, loads) {
+  for (let i = 0; i < loads; i++) await load(worker.url, modes[i % modes.length], false);
+}
+
 /**
  * One load run with workerd's CPU time (`cpuUs`) and minor page faults
  * (`faults`) per request, as `stats` counts them (by default every workerd

@@ -10,10 +10,9 @@
  *
  *   node bench/steady.mjs [--mode plaintext|safe] [--seconds 5] [--rounds 6]
  */
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleWorker, inRoundOrder, load, log, measureLoad, median, out, processStats, startBare, startOurs } from "./lib.mjs";
+import { bundleWorker, inRoundOrder, load, log, measureLoad, median, out, processStats, startBare, startOurs, startTracked, warmUp } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -27,22 +26,6 @@ process.env.BENCH_SECONDS ??= args.seconds;
 
 const WARM_LOADS = 6;
 
-/** This process's child processes (workerd's are among them). */
-function children() {
-  try {
-    return new Set(execFileSync("pgrep", ["-P", String(process.pid)]).toString().trim().split("\n"));
-  } catch {
-    return new Set(); // pgrep finds none
-  }
-}
-
-/** Starts a Worker and notes which processes are its own, so that two can run at once. */
-async function started(start) {
-  const before = children();
-  const worker = await start();
-  return { ...worker, pids: [...children()].filter((p) => !before.has(p)) };
-}
-
 /** One load run on this Worker's own workerd (the other Worker's may be running too). */
 async function measure(worker, check) {
   const r = await measureLoad(worker.url, args.mode, { check, stats: () => processStats(worker.pids) });
@@ -54,14 +37,14 @@ const script = await bundleWorker(join(out, "worker"));
 const starters = { bare: () => startBare(), ours: () => startOurs(script, {}) };
 const steady = {};
 for (const [name, start] of Object.entries(starters)) {
-  steady[name] = await started(start);
-  for (let i = 0; i < WARM_LOADS; i++) await load(steady[name].url, args.mode, false);
+  steady[name] = await startTracked(start);
+  await warmUp(steady[name], [args.mode], WARM_LOADS);
 }
 
 const results = { fresh: { bare: [], ours: [] }, steady: { bare: [], ours: [] } };
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(Object.keys(starters), round)) {
-    const fresh = await started(starters[name]);
+    const fresh = await startTracked(starters[name]);
     await load(fresh.url, args.mode, false);
     results.fresh[name].push(await measure(fresh, name !== "bare"));
     await fresh.mf.dispose();
