@@ -11,12 +11,15 @@
  * Needs `perf` (Debian: linux-perf) and the right to use it (root, or
  * kernel.perf_event_paranoid ≤ 1).
  *
- *   node bench/perf.mjs [--mode plaintext|safe] [--seconds 5] [--exactly-once on|off] [--top 12]
+ * --direct sends the load straight to each Worker's own socket, past
+ * Miniflare's entry worker (as the full run's "past Miniflare's entry worker" table does).
+ *
+ *   node bench/perf.mjs [--mode plaintext|safe] [--seconds 5] [--exactly-once on|off] [--top 12] [--direct]
  */
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleWorker, load, log, measureLoad, out, startBare, startOurs } from "./lib.mjs";
+import { DIRECT, bundleWorker, directUrl, load, log, measureLoad, out, startBare, startOurs } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -24,6 +27,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "5" },
     "exactly-once": { type: "string", default: "on" },
     top: { type: "string", default: "12" },
+    direct: { type: "boolean", default: false },
   },
 });
 process.env.BENCH_SECONDS ??= args.seconds;
@@ -51,13 +55,17 @@ function workerdPid() {
   return pids[0];
 }
 
+/** Past the entry worker, a Worker answers ~3× faster, so the load's pool of messages is larger. */
+const maxRate = args.direct ? 30_000 : undefined;
+
 async function record(name, start) {
-  const { mf, url } = await start();
-  await load(url, args.mode, false); // warm-up
+  const { mf, url: viaEntry } = await start(args.direct ? DIRECT : {});
+  const url = args.direct ? await directUrl(mf) : viaEntry;
+  await load(url, args.mode, false, { maxRate }); // warm-up
   const file = join(out, `perf-${name}.data`);
   const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", workerdPid()], { stdio: "ignore" });
   await new Promise((r) => setTimeout(r, 300));
-  const r = await measureLoad(url, args.mode, { check: false });
+  const r = await measureLoad(url, args.mode, { check: false, maxRate });
   perf.kill("SIGINT");
   await new Promise((resolve) => perf.on("exit", resolve));
   await mf.dispose();
@@ -86,11 +94,11 @@ function breakdown({ file, requests, faults }) {
 
 const script = await bundleWorker(join(out, "worker"));
 const bare = breakdown(await record("bare", startBare));
-const ours = breakdown(await record("ours", () => startOurs(script, { EXACTLY_ONCE: args["exactly-once"] })));
+const ours = breakdown(await record("ours", (extra) => startOurs(script, { EXACTLY_ONCE: args["exactly-once"] }, undefined, extra)));
 
 const names = [...new Set([...ours.us.keys(), ...bare.us.keys()])].sort((a, b) => (ours.us.get(b) ?? 0) - (bare.us.get(b) ?? 0) - ((ours.us.get(a) ?? 0) - (bare.us.get(a) ?? 0)));
 const f = (x) => (x ?? 0).toFixed(1).padStart(7);
-console.log(`\n${args.mode}, exactly-once ${args["exactly-once"]}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above bench:ab's figures)`);
+console.log(`\n${args.mode}, exactly-once ${args["exactly-once"]}${args.direct ? ", straight to the Worker's socket" : ""}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above bench:ab's figures)`);
 console.log(`${"".padEnd(66)}   bare    ours  ours−bare`);
 for (const name of names.slice(0, Number(args.top))) console.log(`${name.padEnd(66)}${f(bare.us.get(name))} ${f(ours.us.get(name))} ${f((ours.us.get(name) ?? 0) - (bare.us.get(name) ?? 0))}`);
 console.log(`${"total".padEnd(66)}${f(bare.total)} ${f(ours.total)} ${f(ours.total - bare.total)}`);
