@@ -7,7 +7,7 @@
  * isolate's (where the callbacks run), the others are V8's background
  * compiler and collector, whose work lands in the window in bursts.
  *
- * Under valgrind requests run ~50× slower, so each 250 ms ledger batch holds
+ * Under valgrind requests run ~50× slower, so each 500 ms ledger batch holds
  * fewer records than at full speed: with exactly-once on, the ledger's
  * per-batch share is overstated (alike for every build).
  */
