@@ -371,6 +371,8 @@ const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/p
 const f0 = (x) => x.toFixed(0);
 const f1 = (x) => x.toFixed(1);
 const f2 = (x) => x.toFixed(2);
+/** A ratio beside its target: three decimals, rounded down, where two would round it onto the target (0.8996 is not 0.90). */
+const vs = (x, target) => (x.toFixed(2) === target.toFixed(2) ? (Math.floor(x * 1000) / 1000).toFixed(3) : x.toFixed(2));
 const cpu = cpus()[0]?.model ?? "unknown";
 const row = (cells) => `| ${cells.join(" | ")} |`;
 const ours = (mode) => http.find((r) => r.mode === mode && r.name === "ours, exactly-once on");
@@ -482,16 +484,16 @@ const md = [
   "",
   row(["target", "result", "met"]),
   row(["---", "---", "---"]),
-  row([`plaintext ≥ 0.85× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`, `${f2(ours("plaintext").vsBareMedian)} (${f2(ours("plaintext").vsBare)})`, ours("plaintext").vsBareMedian >= 0.85 ? "yes" : "no"]),
-  row([`safe mode ≥ 0.7× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`, `${f2(ours("safe").vsBareMedian)} (${f2(ours("safe").vsBare)})`, ours("safe").vsBareMedian >= 0.7 ? "yes" : "no"]),
+  row([`plaintext ≥ 0.85× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`, `${vs(ours("plaintext").vsBareMedian, 0.85)} (${f2(ours("plaintext").vsBare)})`, ours("plaintext").vsBareMedian >= 0.85 ? "yes" : "no"]),
+  row([`safe mode ≥ 0.7× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`, `${vs(ours("safe").vsBareMedian, 0.7)} (${f2(ours("safe").vsBare)})`, ours("safe").vsBareMedian >= 0.7 ? "yes" : "no"]),
   ...[["plaintext", 0.85], ["safe", 0.7]].map(([mode, target]) => {
     const m = median(steadyByRound[mode].vsBare);
-    return row([`${mode} ≥ ${target}× bare, exactly-once on, at steady state (median of ${ROUNDS} rounds)`, f2(m), m >= target ? "yes" : "no"]);
+    return row([`${mode} ≥ ${target}× bare, exactly-once on, at steady state (median of ${ROUNDS} rounds)`, vs(m, target), m >= target ? "yes" : "no"]);
   }),
   ...["plaintext", "safe"].map((mode) => {
     const m = median(onOffByRound[mode]);
     const s = median(steadyByRound[mode].onVsOff);
-    return row([`exactly-once on ≥ 0.9× off (${mode}; median of the per-round ratios; fresh, and at steady state)`, `${f2(m)}; ${f2(s)}`, m >= 0.9 && s >= 0.9 ? "yes" : m >= 0.9 || s >= 0.9 ? `${m >= 0.9 ? "fresh" : "steady"} only` : "no"]);
+    return row([`exactly-once on ≥ 0.9× off (${mode}; median of the per-round ratios; fresh, and at steady state)`, `${vs(m, 0.9)}; ${vs(s, 0.9)}`, m >= 0.9 && s >= 0.9 ? "yes" : m >= 0.9 || s >= 0.9 ? `${m >= 0.9 ? "fresh" : "steady"} only` : "no"]);
   }),
   row(["protocol work ≥ 2× faster than node-webot (plaintext, same crypto library)", f2(inproc[0].speedup), inproc[0].speedup >= 2 ? "yes" : "no"]),
   row(["protocol work ≥ 2× faster than node-webot (safe, same crypto library)", f2(inproc[1].speedup), inproc[1].speedup >= 2 ? "yes" : "no"]),
