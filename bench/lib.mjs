@@ -275,9 +275,10 @@ export async function directUrl(mf) {
  * faults (bench/NOTES.md, session 7): more warm-ups measure nearer that level.
  */
 export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = {}) {
-  const { mf, url } = await start();
+  const { mf, url, pids } = await startTracked(start);
   for (let i = 0; i < warmups; i++) await load(url, mode, false, { maxRate });
-  const r = await measureLoad(url, mode, { check, maxRate });
+  // Only its own processes: other Workers may be kept running meanwhile (run.mjs).
+  const r = await measureLoad(url, mode, { check, maxRate, stats: () => processStats(pids) });
   await mf.dispose();
   return r;
 }

@@ -4,7 +4,8 @@
  * to BENCHMARKS.md. Starts and stops everything itself:
  *  1. HTTP throughput on workerd straight under Miniflare (no wrangler dev
  *     proxy): the bare floor Worker vs ours with exactly-once on and off,
- *     plaintext and safe mode, every request a new MsgId, replies checked;
+ *     plaintext and safe mode, every request a new MsgId, replies checked,
+ *     each on a fresh workerd and on one kept running (steady state);
  *     node-webot on Express over the same load. Then, with valgrind
  *     installed, instructions per callback under callgrind (bench/callgrind.mjs).
  *  2. In-process protocol work in Node: our pipeline vs node-webot's.
@@ -41,30 +42,63 @@ const webot = require("./node-webot.cjs");
  * and the median is not moved by one lucky or unlucky run, as a best-of is.
  */
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+/**
+ * Section 1 measures every target two ways, side by side in each round:
+ * "fresh", a new workerd for the measurement after one warm-up load, while
+ * its memory is still growing (every first touch of a page is a fault,
+ * ~10–20 µs of CPU here, and ours grows to a higher level than the floor);
+ * and "steady", one workerd per target kept running for the whole section,
+ * warmed first with STEADY_WARM_LOADS loads (both modes in turn, ~48 s), by
+ * when the growth has stopped (bench/NOTES.md, sessions 7 and 8), as it has
+ * for a Worker on the edge in a process that has served for hours. The two
+ * measurements of a target follow each other, in an order that reverses every
+ * other round, so that the machine's drift hits both ways alike.
+ */
+export const STEADY_WARM_LOADS = 6;
 const onOffByRound = {};
 const vsBareByRound = {};
+const steadyByRound = {};
 async function httpThroughput(scriptPath) {
-  const rows = [];
   const targets = {
     bare: () => startBare(),
     "ours, exactly-once on": () => startOurs(scriptPath, {}),
     "ours, exactly-once off": () => startOurs(scriptPath, { EXACTLY_ONCE: "off" }),
   };
+  const kept = {};
+  for (const [name, start] of Object.entries(targets)) {
+    kept[name] = await startTracked(start);
+    await warmUp(kept[name], ["plaintext", "safe"], STEADY_WARM_LOADS);
+  }
   const runs = {};
+  const steadyRuns = {};
   const perRound = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const thisRound = {};
     for (const mode of ["plaintext", "safe"]) {
       for (const [name, start] of inRoundOrder(Object.entries(targets), round - 1)) {
-        const r = await measureRun(start, mode, { check: name !== "bare" });
-        log(`round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`);
         const key = `${mode}|${name}`;
-        thisRound[key] = r.rps;
-        if (!runs[key] || r.rps > runs[key].rps) runs[key] = r; // best of the rounds
+        const check = name !== "bare";
+        const w = kept[name];
+        for (const way of inRoundOrder(["fresh", "steady"], round - 1)) {
+          if (way === "fresh") {
+            const r = await measureRun(start, mode, { check });
+            log(`round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`);
+            thisRound[key] = r.rps;
+            if (!runs[key] || r.rps > runs[key].rps) runs[key] = r; // best of the rounds
+          } else {
+            const r = await measureLoad(w.url, mode, { check, stats: () => processStats(w.pids) });
+            log(`steady round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, wrong ${r.wrong} non2xx ${r.non2xx}`);
+            (steadyRuns[key] ??= []).push(r);
+          }
+        }
       }
     }
     perRound.push(thisRound);
   }
+  for (const w of Object.values(kept)) await w.mf.dispose();
+
+  const rows = [];
+  const steady = [];
   for (const mode of ["plaintext", "safe"]) {
     onOffByRound[mode] = perRound.map((r) => r[`${mode}|ours, exactly-once on`] / r[`${mode}|ours, exactly-once off`]);
     for (const name of Object.keys(targets)) vsBareByRound[`${mode}|${name}`] = perRound.map((r) => r[`${mode}|${name}`] / r[`${mode}|bare`]);
@@ -75,56 +109,14 @@ async function httpThroughput(scriptPath) {
       const byRound = vsBareByRound[`${mode}|${name}`];
       rows.push({ mode, name, ...r, vsBare: r.rps / bare.rps, vsBareMedian: median(byRound), vsOff: name.startsWith("ours") ? r.rps / off.rps : undefined });
     }
-  }
-  return rows;
-}
 
-// ---------------------------------------------------------------- 1s. at steady state
-/**
- * The same three Workers kept running for the whole section, each warmed up
- * first with STEADY_WARM_LOADS loads (both modes in turn, ~48 s), then
- * measured in ROUNDS interleaved rounds on the same processes. Section 1
- * starts a fresh workerd for every measurement, whose memory is still
- * growing in the load it measures: every first touch of a page is a fault
- * (~10–20 µs of CPU on these machines), and ours grows to a higher level
- * than the floor, so it pays more of them there. Past ~30 s of load the
- * growth stops (bench/NOTES.md, session 7); a long-lived isolate on the edge,
- * in a workerd process that has served load for hours, is past it.
- */
-export const STEADY_WARM_LOADS = 6;
-const steadyByRound = {};
-async function steadyThroughput(scriptPath) {
-  const starters = {
-    bare: () => startBare(),
-    "ours, exactly-once on": () => startOurs(scriptPath, {}),
-    "ours, exactly-once off": () => startOurs(scriptPath, { EXACTLY_ONCE: "off" }),
-  };
-  const workers = {};
-  for (const [name, start] of Object.entries(starters)) {
-    workers[name] = await startTracked(start);
-    await warmUp(workers[name], ["plaintext", "safe"], STEADY_WARM_LOADS);
-  }
-  const runs = {};
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const mode of ["plaintext", "safe"]) {
-      for (const name of inRoundOrder(Object.keys(starters), round - 1)) {
-        const w = workers[name];
-        const r = await measureLoad(w.url, mode, { check: name !== "bare", stats: () => processStats(w.pids) });
-        log(`steady round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, wrong ${r.wrong} non2xx ${r.non2xx}`);
-        (runs[`${mode}|${name}`] ??= []).push(r);
-      }
-    }
-  }
-  for (const w of Object.values(workers)) await w.mf.dispose();
-  const rows = [];
-  for (const mode of ["plaintext", "safe"]) {
-    const of = (name) => runs[`${mode}|${name}`];
+    const of = (name) => steadyRuns[`${mode}|${name}`];
     const ratios = (a, b) => of(a).map((r, i) => r.rps / of(b)[i].rps);
-    steadyByRound[mode] = { vsBare: ratios("ours, exactly-once on", "bare"), offVsBare: ratios("ours, exactly-once off", "bare"), onVsOff: ratios("ours, exactly-once on", "ours, exactly-once off") };
-    for (const name of Object.keys(starters)) {
+    steadyByRound[mode] = { vsBare: ratios("ours, exactly-once on", "bare"), onVsOff: ratios("ours, exactly-once on", "ours, exactly-once off") };
+    for (const name of Object.keys(targets)) {
       const m = (key) => median(of(name).map((r) => r[key]));
       const sum = (key) => of(name).reduce((a, r) => a + r[key], 0);
-      rows.push({
+      steady.push({
         mode, name,
         rps: m("rps"), p50: m("p50"), p99: m("p99"), cpuUs: m("cpuUs"), faults: m("faults"), wrong: sum("wrong"), non2xx: sum("non2xx"),
         vsBare: name === "bare" ? undefined : ratios(name, "bare"),
@@ -132,7 +124,7 @@ async function steadyThroughput(scriptPath) {
       });
     }
   }
-  return rows;
+  return { rows, steady };
 }
 
 // ---------------------------------------------------------------- 1a. past Miniflare's entry worker
@@ -360,8 +352,7 @@ const inproc = await silently(() => inProcess(p));
 const stageTimes = await silently(() => stages(p));
 const tokens = await tokenFetches(scriptPath);
 const boot = await startup(scriptPath);
-const http = await httpThroughput(scriptPath);
-const steady = await steadyThroughput(scriptPath);
+const { rows: http, steady } = await httpThroughput(scriptPath);
 const direct = await directThroughput(scriptPath);
 const peers = await webotThroughput();
 const counts = haveValgrind() ? await instructionCounts(scriptPath) : null;
@@ -415,7 +406,7 @@ const md = [
   "",
   "### The same at steady state: Workers kept running",
   "",
-  `Section 1 above starts a fresh workerd for every measurement and measures its second load, while its memory is still growing: each first touch of a page is a fault, ~10–20 µs of CPU here, and ours grows to a higher level than the floor. Here each of the three Workers is started once, warmed up with ${STEADY_WARM_LOADS} loads (plaintext and safe in turn, ${STEADY_WARM_LOADS * seconds()} s), by when its memory has stopped growing, and then measured in ${ROUNDS} interleaved rounds on the same process (the order reversed every other round). A Worker on the edge runs in a workerd process that has served load for hours. Medians of the rounds:`,
+  `The table above measures each target on a fresh workerd, its second load, while its memory is still growing: each first touch of a page is a fault, ~10–20 µs of CPU here, and ours grows to a higher level than the floor. In the same rounds, right before or after each of those measurements (the order reversing every other round), the same target was also measured on a workerd kept running for the whole section, warmed up first with ${STEADY_WARM_LOADS} loads (plaintext and safe in turn, ${STEADY_WARM_LOADS * seconds()} s), by when its memory had stopped growing. A Worker on the edge runs in a workerd process that has served load for hours. Medians of the ${ROUNDS} rounds:`,
   "",
   row(["mode", "server", "req/s", "p50 ms", "p99 ms", "workerd CPU µs/request", "page faults/request", "× bare (median; each round)", "× exactly-once off (median)", "wrong replies", "non-2xx"]),
   row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
