@@ -275,12 +275,19 @@ export async function directUrl(mf) {
  * faults (bench/NOTES.md, session 7): more warm-ups measure nearer that level.
  */
 export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = {}) {
-  const { mf, url, pids } = await startTracked(start);
-  for (let i = 0; i < warmups; i++) await load(url, mode, false, { maxRate });
-  // Only its own processes: other Workers may be kept running meanwhile (run.mjs).
-  const r = await measureLoad(url, mode, { check, maxRate, stats: () => processStats(pids) });
-  await mf.dispose();
+  const worker = await startTracked(start);
+  for (let i = 0; i < warmups; i++) await load(worker.url, mode, false, { maxRate });
+  const r = await measureWorker(worker, mode, { check, maxRate });
+  await worker.mf.dispose();
   return r;
+}
+
+/**
+ * `measureLoad` on a Worker from `startTracked`, counting only its own
+ * processes: other Workers may be kept running meanwhile (run.mjs, steady.mjs).
+ */
+export async function measureWorker(worker, mode, { check, maxRate } = {}) {
+  return measureLoad(worker.url, mode, { check, maxRate, stats: () => processStats(worker.pids) });
 }
 
 /** This process's child processes (each Worker's workerd is one of them). */

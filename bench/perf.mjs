@@ -19,7 +19,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DIRECT, bundleWorker, directUrl, load, log, measureLoad, out, startBare, startOurs } from "./lib.mjs";
+import { DIRECT, bundleWorker, directUrl, load, log, measureWorker, out, startBare, startOurs, startTracked } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -50,25 +50,20 @@ const CATEGORIES = [
   ["JavaScript (JIT code and builtins)", /^(\[unknown\]|Builtins_)/],
 ];
 
-function workerdPid() {
-  const pids = execFileSync("pgrep", ["-P", String(process.pid), "workerd"]).toString().trim().split("\n");
-  return pids[0];
-}
-
 /** Past the entry worker, a Worker answers ~3× faster, so the load's pool of messages is larger. */
 const maxRate = args.direct ? 30_000 : undefined;
 
 async function record(name, start) {
-  const { mf, url: viaEntry } = await start(args.direct ? DIRECT : {});
-  const url = args.direct ? await directUrl(mf) : viaEntry;
-  await load(url, args.mode, false, { maxRate }); // warm-up
+  const worker = await startTracked(() => start(args.direct ? DIRECT : {}));
+  if (args.direct) worker.url = await directUrl(worker.mf);
+  await load(worker.url, args.mode, false, { maxRate }); // warm-up
   const file = join(out, `perf-${name}.data`);
-  const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", workerdPid()], { stdio: "ignore" });
+  const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", worker.pids.join(",")], { stdio: "ignore" });
   await new Promise((r) => setTimeout(r, 300));
-  const r = await measureLoad(url, args.mode, { check: false, maxRate });
+  const r = await measureWorker(worker, args.mode, { check: false, maxRate });
   perf.kill("SIGINT");
   await new Promise((resolve) => perf.on("exit", resolve));
-  await mf.dispose();
+  await worker.mf.dispose();
   log(`${name}: ${r.rps.toFixed(0)} req/s under perf`);
   return { file, requests: r.total, faults: r.faults };
 }

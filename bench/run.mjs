@@ -26,7 +26,7 @@ import { build } from "esbuild";
 import { CONCURRENCY as CG_CONCURRENCY, WARM_UP, WINDOWS, haveValgrind, instructionsPerCallback } from "./callgrind.mjs";
 import {
   AES_KEY, APPID, CONNECTIONS, SECRET, TOKEN,
-  DIRECT, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureLoad, measureRun, median, out, processStats, replyIsCorrect, seconds, startBare, startOurs, startTracked, warmUp,
+  DIRECT, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, measureWorker, median, out, replyIsCorrect, seconds, startBare, startOurs, startTracked, warmUp,
 } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
@@ -78,7 +78,6 @@ async function httpThroughput(scriptPath) {
       for (const [name, start] of inRoundOrder(Object.entries(targets), round - 1)) {
         const key = `${mode}|${name}`;
         const check = name !== "bare";
-        const w = kept[name];
         for (const way of inRoundOrder(["fresh", "steady"], round - 1)) {
           if (way === "fresh") {
             const r = await measureRun(start, mode, { check });
@@ -86,7 +85,7 @@ async function httpThroughput(scriptPath) {
             thisRound[key] = r.rps;
             if (!runs[key] || r.rps > runs[key].rps) runs[key] = r; // best of the rounds
           } else {
-            const r = await measureLoad(w.url, mode, { check, stats: () => processStats(w.pids) });
+            const r = await measureWorker(kept[name], mode, { check });
             log(`steady round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, wrong ${r.wrong} non2xx ${r.non2xx}`);
             (steadyRuns[key] ??= []).push(r);
           }

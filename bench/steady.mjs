@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleWorker, inRoundOrder, load, log, measureLoad, median, out, processStats, startBare, startOurs, startTracked, warmUp } from "./lib.mjs";
+import { bundleWorker, inRoundOrder, log, measureRun, measureWorker, median, out, startBare, startOurs, startTracked, warmUp } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,9 +26,8 @@ process.env.BENCH_SECONDS ??= args.seconds;
 
 const WARM_LOADS = 6;
 
-/** One load run on this Worker's own workerd (the other Worker's may be running too). */
-async function measure(worker, check) {
-  const r = await measureLoad(worker.url, args.mode, { check, stats: () => processStats(worker.pids) });
+/** A measured load run, refused unless every reply was right. */
+function checked(r) {
   if (r.wrong || r.non2xx || r.errors) throw new Error(`${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
   return r;
 }
@@ -44,11 +43,9 @@ for (const [name, start] of Object.entries(starters)) {
 const results = { fresh: { bare: [], ours: [] }, steady: { bare: [], ours: [] } };
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(Object.keys(starters), round)) {
-    const fresh = await startTracked(starters[name]);
-    await load(fresh.url, args.mode, false);
-    results.fresh[name].push(await measure(fresh, name !== "bare"));
-    await fresh.mf.dispose();
-    results.steady[name].push(await measure(steady[name], name !== "bare"));
+    const check = name !== "bare";
+    results.fresh[name].push(checked(await measureRun(starters[name], args.mode, { check })));
+    results.steady[name].push(checked(await measureWorker(steady[name], args.mode, { check })));
     log(`round ${round + 1} ${name}: fresh ${results.fresh[name].at(-1).rps.toFixed(0)} req/s, steady ${results.steady[name].at(-1).rps.toFixed(0)} req/s`);
   }
 }
