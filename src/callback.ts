@@ -16,7 +16,7 @@ import { describeError, log, logCallback, routineLine } from "./log";
 import { randomBytes, utf8Decoder } from "./wechat/bytes";
 import { CryptoError } from "./wechat/crypto";
 import { messageKind, toMessage } from "./wechat/messages";
-import { renderEncrypted, renderReply, type Reply } from "./wechat/replies";
+import { renderEncrypted, renderReplyBody, replyForRetry, wrapReply, type Reply } from "./wechat/replies";
 import type { Message } from "./wechat/messages";
 import type { Bot, Context, Mode } from "./wechat/router";
 import { sign, verifySignature } from "./wechat/signature";
@@ -140,7 +140,7 @@ export async function processCallback<E extends Env>(
       const local = recentDelivery(key, now);
       if (local !== undefined) {
         return local.state === "replied" && local.reply !== undefined
-          ? answer(local.reply, "retry_reply", fields, encrypted, config, started)
+          ? answer(replyForRetry(local.reply, message.FromUserName, message.ToUserName, now), "retry_reply", fields, encrypted, config, started)
           : answer("success", "retry_success", fields, encrypted, config, started);
       }
       // A first delivery's `running` record (and this isolate's memory of it) is written
@@ -152,7 +152,7 @@ export async function processCallback<E extends Env>(
         if (claim.state !== "new") {
           const again = claim.reply !== undefined ? await stub.takeForRetry(key) : null;
           return again !== null
-            ? answer(again, "retry_reply", fields, encrypted, config, started)
+            ? answer(replyForRetry(again, message.FromUserName, message.ToUserName, Date.now()), "retry_reply", fields, encrypted, config, started)
             : answer("success", "retry_success", fields, encrypted, config, started);
         }
       }
@@ -206,10 +206,12 @@ export async function processCallback<E extends Env>(
       );
       return answer("success", "deferred", fields, encrypted, config, started);
     }
-    const xml = renderReply(settled, message.FromUserName, message.ToUserName, now);
+    // The ledger and this isolate keep the body alone: a retry's own message gives back the envelope.
+    const body = renderReplyBody(settled);
+    const xml = body === "success" ? body : wrapReply(body, message.FromUserName, message.ToUserName, now);
     fields.reply = settled.type;
     if (ledger !== null) {
-      const record = xml === "success" ? { key, state: "done" as const } : { key, state: "replied" as const, reply: xml };
+      const record = body === "success" ? { key, state: "done" as const } : { key, state: "replied" as const, reply: body };
       // A first delivery with a synchronous handler has not awaited since the check above,
       // so this isolate cannot have remembered the message meanwhile.
       if (firstDelivery && reply === undefined) rememberFirst(key, record, now);

@@ -9,12 +9,12 @@
 import { createExecutionContext, env as testEnv, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { CHUNK_UNITS, chunksOf } from "../src/delivery/recorder";
-import type { LedgerRecord } from "../src/delivery/policy";
+import { CHUNK_UNITS, chunksOf, ledgerStub } from "../src/delivery/recorder";
+import { shardOf, type LedgerRecord } from "../src/delivery/policy";
 import type { Env } from "../src/env";
 import { Bot, reply } from "../src/wechat";
 import { control, newApp } from "./fixtures/api";
-import { OPENID, message, nextMsgId, nowSeconds, openReply, signCallback, toXml, type Mode } from "./fixtures/wechat";
+import { ACCOUNT, OPENID, message, nextMsgId, nowSeconds, openReply, signCallback, toXml, type Mode } from "./fixtures/wechat";
 
 const sleep = (ms: number) => scheduler.wait(ms);
 
@@ -158,6 +158,54 @@ describe.each(["plaintext", "safe"] as const)("retries after a passive reply (%s
     await h.send(other, { mode });
     await h.settle();
     expect(h.runs).toEqual([`sub:${ct}`, `sub:${ct - 1}`]);
+  });
+});
+
+describe("what the ledger keeps of a reply", () => {
+  const ledgerOf = (env: Env) => ledgerStub(env.DELIVERY_LEDGER!, shardOf(OPENID));
+
+  it("the body alone: a retry's reply gets its envelope from the retry's own message", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const msgId = nextMsgId();
+    const ct = nowSeconds() - 1;
+    const xml = toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId, CreateTime: String(ct) }));
+    await h.send(xml);
+    await h.settle();
+    const row = await ledgerOf(t.env).claim(`m:${msgId}`);
+    expect(row).toEqual({ state: "replied", reply: `<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[reply to ${msgId}]]></Content>` });
+    const retried = await openReply(await h.send(xml, { retry: true }));
+    expect(retried).toMatchObject({ ToUserName: OPENID, FromUserName: ACCOUNT, MsgType: "text", Content: `reply to ${msgId}` });
+    expect(Number((retried as Record<string, string>)["CreateTime"])).toBeGreaterThanOrEqual(ct);
+    expect(h.runs).toEqual([msgId]);
+  });
+
+  it("a whole reply kept by an earlier version (rows live 120 s across a deploy) is answered as it is", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const msgId = nextMsgId();
+    const ct = nowSeconds() - 10;
+    const kept =
+      `<xml><ToUserName><![CDATA[${OPENID}]]></ToUserName><FromUserName><![CDATA[${ACCOUNT}]]></FromUserName>` +
+      `<CreateTime>${ct}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[kept earlier]]></Content></xml>`;
+    await ledgerOf(t.env).record([{ key: `m:${msgId}`, state: "replied", reply: kept }]);
+    const res = await h.send(toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId, CreateTime: String(ct) })), { retry: true });
+    expect(await res.text()).toBe(kept);
+    expect(h.runs).toEqual([]);
+  });
+
+  it("a resend answered from this isolate's memory is addressed from the resend, in both modes", async () => {
+    for (const mode of ["plaintext", "safe"] as const) {
+      const t = await newApp();
+      const h = harness(t.env);
+      const msgId = nextMsgId();
+      const xml = toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId }));
+      await h.send(xml, { mode });
+      const again = await openReply(await h.send(xml, { mode }), mode, t.appid); // before the batch is written
+      expect(again).toMatchObject({ ToUserName: OPENID, FromUserName: ACCOUNT, Content: `reply to ${msgId}` });
+      await h.settle();
+      expect(h.runs).toEqual([msgId]);
+    }
   });
 });
 

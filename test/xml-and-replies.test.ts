@@ -6,7 +6,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { toMessage } from "../src/wechat/messages";
-import { renderEncrypted, renderReply, reply, toReply } from "../src/wechat/replies";
+import { renderEncrypted, renderReply, renderReplyBody, reply, replyForRetry, toReply, wrapReply } from "../src/wechat/replies";
 import { cdata, parseXml, XmlError } from "../src/wechat/xml";
 
 const independent = new XMLParser({ parseTagValue: false, trimValues: false, isArray: (_n, p) => p === "xml.Articles.item" });
@@ -141,6 +141,38 @@ describe("every reply type", () => {
       TimeStamp: "1700000000",
       Nonce: "123",
     });
+  });
+});
+
+describe("a reply's body, as the delivery ledger keeps it", () => {
+  const every = [
+    reply.text("你好 ]]> <b>"),
+    reply.image("m1"),
+    reply.voice("m2"),
+    reply.video({ mediaId: "m3", title: "t" }),
+    reply.music({ thumbMediaId: "m4", musicUrl: "http://m" }),
+    reply.news([{ title: "a", url: "http://u" }, { title: "b" }]),
+    reply.transferCustomerService("kf2001@gh"),
+  ];
+  it("wrapped in its envelope is the reply, for every type", () => {
+    for (const r of every) expect(wrapReply(renderReplyBody(r), "oFollower", "gh_account", 1_700_000_000_123)).toBe(render(r));
+    expect(renderReplyBody(reply.nothing())).toBe("success");
+  });
+  it("holds none of the envelope: no addresses, no time", () => {
+    const body = renderReplyBody(reply.text("hi"));
+    expect(body).toBe("<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content>");
+  });
+  it("a retry wraps a body for its own message, and passes a whole kept reply through", () => {
+    const body = renderReplyBody(reply.text("hi"));
+    expect(independent.parse(replyForRetry(body, "oOther", "gh_account", 1_800_000_000_000)).xml).toEqual({
+      ToUserName: "oOther",
+      FromUserName: "gh_account",
+      CreateTime: "1800000000",
+      MsgType: "text",
+      Content: "hi",
+    });
+    const whole = render(reply.text("hi"));
+    expect(replyForRetry(whole, "oOther", "gh_account", 1_800_000_000_000)).toBe(whole);
   });
 });
 

@@ -11,7 +11,7 @@ import { replyToCustomMessage } from "../api/messages";
 import type { Env } from "../env";
 import { describeError, log } from "../log";
 import { messageKind, type Message } from "../wechat/messages";
-import { renderReply, type Reply } from "../wechat/replies";
+import { renderReplyBody, type Reply } from "../wechat/replies";
 import type { DeliveryLedger } from "./ledger";
 import { forgetDelivery, rememberDelivery } from "./recent";
 
@@ -46,9 +46,8 @@ export async function deliverDeferred(
     await ledger?.finishDelivery(key, true);
     log("deferred", { ...fields, outcome: "sent", reply: result.type, ms: Date.now() - started });
   } catch (e) {
-    const xml = renderReply(result, message.FromUserName, message.ToUserName, Date.now());
     forgetDelivery(key); // a retry must reach the ledger, which hands it the undelivered reply
-    await ledger?.finishDelivery(key, false, xml).catch(() => {});
+    await ledger?.finishDelivery(key, false, renderReplyBody(result)).catch(() => {});
     log("deferred", {
       ...fields,
       outcome: "undelivered",

@@ -45,8 +45,8 @@ export function isFirstDelivery(createTimeS: number, queryTimestampS: number, no
  * A message's delivery state in the ledger, in the order it can advance:
  * - running:       a handler is producing the reply
  * - deferred:      the deadline passed; `success` was answered; the reply goes by customer-service API
- * - replied:       answered passively; `reply` holds the XML, which a retry gets again
- * - undeliverable: the customer-service send failed; `reply` holds the XML for a retry to take
+ * - replied:       answered passively; `reply` holds its body, which a retry gets again in its own envelope
+ * - undeliverable: the customer-service send failed; `reply` holds the body for a retry to take
  * - sending:       the customer-service send is under way
  * - done:          delivered (or nothing to deliver): a retry gets `success`
  */
@@ -64,6 +64,9 @@ export const STATE_RANK: Record<DeliveryState, number> = {
 export interface LedgerRecord {
   key: string;
   state: DeliveryState;
-  /** Plaintext reply XML (states replied, undeliverable). */
+  /**
+   * The plaintext reply's XML from `<MsgType>` on (states replied, undeliverable): the
+   * envelope is left to the retry's own message (replies.ts' renderReplyBody/replyForRetry).
+   */
   reply?: string;
 }

@@ -18,7 +18,7 @@ import type { DeliveryState } from "./policy";
 
 export interface RecentDelivery {
   state: Exclude<DeliveryState, "undeliverable" | "sending">;
-  /** The passive reply's XML (state `replied`). */
+  /** The passive reply's body (state `replied`; replies.ts' renderReplyBody), which a resend's answer wraps. */
   reply?: string;
 }
 

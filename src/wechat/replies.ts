@@ -91,9 +91,21 @@ const opt = (tag: string, value: string | undefined): string =>
  * FromUserName, `fromUser` its ToUserName. Returns `success` for nothing.
  */
 export function renderReply(r: Reply, toUser: string, fromUser: string, now: number): string {
-  if (r.type === "success") return "success";
+  const body = renderReplyBody(r);
+  return body === "success" ? body : wrapReply(body, toUser, fromUser, now);
+}
+
+/**
+ * What a reply says, from `<MsgType>` on, without the envelope (`ToUserName`,
+ * `FromUserName`, `CreateTime`) that any delivery of the same message gives
+ * back: what the delivery ledger keeps for a retry (wrapped again by
+ * `replyForRetry`). Returns `success` for nothing.
+ */
+export function renderReplyBody(r: Reply): string {
   let body: string;
   switch (r.type) {
+    case "success":
+      return "success";
     case "text":
       body = `<Content>${cdata(r.content)}</Content>`;
       break;
@@ -127,10 +139,24 @@ export function renderReply(r: Reply, toUser: string, fromUser: string, now: num
       body = r.kfAccount === undefined ? "" : `<TransInfo><KfAccount>${cdata(r.kfAccount)}</KfAccount></TransInfo>`;
       break;
   }
+  return `<MsgType>${cdata(r.type)}</MsgType>${body}`;
+}
+
+/** A body from `renderReplyBody` in its envelope, addressed back to the follower (see renderReply). */
+export function wrapReply(body: string, toUser: string, fromUser: string, now: number): string {
   return (
     `<xml><ToUserName>${cdata(toUser)}</ToUserName><FromUserName>${cdata(fromUser)}</FromUserName>` +
-    `<CreateTime>${Math.floor(now / 1000)}</CreateTime><MsgType>${cdata(r.type)}</MsgType>${body}</xml>`
+    `<CreateTime>${Math.floor(now / 1000)}</CreateTime>${body}</xml>`
   );
+}
+
+/**
+ * The XML a retry (or a resend) is answered with, from what the ledger or
+ * this isolate kept: a body, wrapped for this delivery of the message; or a
+ * whole reply, kept by a version before bodies were, passed through as it is.
+ */
+export function replyForRetry(stored: string, toUser: string, fromUser: string, now: number): string {
+  return stored === "success" || stored.startsWith("<xml>") ? stored : wrapReply(stored, toUser, fromUser, now);
 }
 
 /** The envelope of an encrypted reply (安全模式). */
