@@ -13,6 +13,16 @@
  * generation (GENERATION_SIZE later entries or MAX_AGE_MS / 2), at most MAX_AGE_MS.
  * That outlasts the batch window (BATCH_MS) unless one isolate handles
  * 10,000 messages a second, more than twice what it can.
+ *
+ * A resend that still counts as a first delivery (within FIRST_DELIVERY_S of
+ * its CreateTime, policy.ts) does not ask the ledger either, so the memory
+ * must outlast that window too (up to 2 s after the original): it does below
+ * 2,500 messages a second on one isolate. Above that, such a resend could run
+ * its handler again. WeChat's own retries come 5 s or more after CreateTime
+ * and always ask the ledger. Closing the gap means keeping a few seconds of
+ * messages at any rate (memory growing with the load) or sending first
+ * deliveries to the ledger while the memory is shorter (a Durable Object
+ * round trip each): a trade-off not yet made.
  */
 import type { DeliveryState } from "./policy";
 
