@@ -208,7 +208,7 @@ export async function processCallback<E extends Env>(
     }
     // The ledger and this isolate keep the body alone: a retry's own message gives back the envelope.
     const body = renderReplyBody(settled);
-    const xml = body === "success" ? body : wrapReply(body, message.FromUserName, message.ToUserName, now);
+    const xml = wrapReply(body, message.FromUserName, message.ToUserName, now);
     fields.reply = settled.type;
     if (ledger !== null) {
       const record = body === "success" ? { key, state: "done" as const } : { key, state: "replied" as const, reply: body };

@@ -157,6 +157,7 @@ describe("a reply's body, as the delivery ledger keeps it", () => {
   it("wrapped in its envelope is the reply, for every type", () => {
     for (const r of every) expect(wrapReply(renderReplyBody(r), "oFollower", "gh_account", 1_700_000_000_123)).toBe(render(r));
     expect(renderReplyBody(reply.nothing())).toBe("success");
+    expect(wrapReply("success", "oFollower", "gh_account", 1_700_000_000_123)).toBe("success");
   });
   it("holds none of the envelope: no addresses, no time", () => {
     const body = renderReplyBody(reply.text("hi"));

@@ -91,8 +91,7 @@ const opt = (tag: string, value: string | undefined): string =>
  * FromUserName, `fromUser` its ToUserName. Returns `success` for nothing.
  */
 export function renderReply(r: Reply, toUser: string, fromUser: string, now: number): string {
-  const body = renderReplyBody(r);
-  return body === "success" ? body : wrapReply(body, toUser, fromUser, now);
+  return wrapReply(renderReplyBody(r), toUser, fromUser, now);
 }
 
 /**
@@ -142,8 +141,12 @@ export function renderReplyBody(r: Reply): string {
   return `<MsgType>${cdata(r.type)}</MsgType>${body}`;
 }
 
-/** A body from `renderReplyBody` in its envelope, addressed back to the follower (see renderReply). */
+/**
+ * A body from `renderReplyBody` in its envelope, addressed back to the
+ * follower (see renderReply); `success` (nothing to say) stays as it is.
+ */
 export function wrapReply(body: string, toUser: string, fromUser: string, now: number): string {
+  if (body === "success") return body;
   return (
     `<xml><ToUserName>${cdata(toUser)}</ToUserName><FromUserName>${cdata(fromUser)}</FromUserName>` +
     `<CreateTime>${Math.floor(now / 1000)}</CreateTime>${body}</xml>`
@@ -156,7 +159,7 @@ export function wrapReply(body: string, toUser: string, fromUser: string, now: n
  * whole reply, kept by a version before bodies were, passed through as it is.
  */
 export function replyForRetry(stored: string, toUser: string, fromUser: string, now: number): string {
-  return stored === "success" || stored.startsWith("<xml>") ? stored : wrapReply(stored, toUser, fromUser, now);
+  return stored.startsWith("<xml>") ? stored : wrapReply(stored, toUser, fromUser, now);
 }
 
 /** The envelope of an encrypted reply (安全模式). */
