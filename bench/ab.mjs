@@ -13,7 +13,7 @@
  *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only] [--warmups 1]
  */
 import { parseArgs } from "node:util";
-import { compareTargets, inRoundOrder, log, measureRun, median } from "./lib.mjs";
+import { assertAllRight, compareTargets, inRoundOrder, log, measureRun, median } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,8 +37,7 @@ const cpu = Object.fromEntries(names.map((n) => [n, []]));
 const faults = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(names, round)) {
-    const r = await measureRun(targets[name], args.mode, { check: name !== "bare", warmups: Number(args.warmups) });
-    if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
+    const r = assertAllRight(await measureRun(targets[name], args.mode, { check: name !== "bare", warmups: Number(args.warmups) }), name);
     rps[name].push(r.rps);
     cpu[name].push(r.cpuUs);
     faults[name].push(r.faults);

@@ -282,6 +282,12 @@ export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = 
   return r;
 }
 
+/** A measured run, refused (thrown) unless every reply was right: for the quick scripts, which report no errors. */
+export function assertAllRight(r, name) {
+  if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return r;
+}
+
 /**
  * `measureLoad` on a Worker from `startTracked`, counting only its own
  * processes: other Workers may be kept running meanwhile (run.mjs, steady.mjs).

@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleWorker, inRoundOrder, log, measureRun, measureWorker, median, out, startBare, startOurs, startTracked, warmUp } from "./lib.mjs";
+import { assertAllRight, bundleWorker, inRoundOrder, log, measureRun, measureWorker, median, out, startBare, startOurs, startTracked, warmUp } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,12 +26,6 @@ process.env.BENCH_SECONDS ??= args.seconds;
 
 const WARM_LOADS = 6;
 
-/** A measured load run, refused unless every reply was right. */
-function checked(r) {
-  if (r.wrong || r.non2xx || r.errors) throw new Error(`${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return r;
-}
-
 const script = await bundleWorker(join(out, "worker"));
 const starters = { bare: () => startBare(), ours: () => startOurs(script, {}) };
 const steady = {};
@@ -44,8 +38,8 @@ const results = { fresh: { bare: [], ours: [] }, steady: { bare: [], ours: [] } 
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(Object.keys(starters), round)) {
     const check = name !== "bare";
-    results.fresh[name].push(checked(await measureRun(starters[name], args.mode, { check })));
-    results.steady[name].push(checked(await measureWorker(steady[name], args.mode, { check })));
+    results.fresh[name].push(assertAllRight(await measureRun(starters[name], args.mode, { check }), `${name}, fresh`));
+    results.steady[name].push(assertAllRight(await measureWorker(steady[name], args.mode, { check }), `${name}, steady`));
     log(`round ${round + 1} ${name}: fresh ${results.fresh[name].at(-1).rps.toFixed(0)} req/s, steady ${results.steady[name].at(-1).rps.toFixed(0)} req/s`);
   }
 }
