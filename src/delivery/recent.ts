@@ -104,9 +104,23 @@ export function rememberFirst(key: string, delivery: RecentDelivery, now: number
 function store(key: string, hash: number, delivery: RecentDelivery, at: number, now: number): void {
   rotateIfDue(now);
   const head = current.get(hash);
-  const entry: Entry = { key, state: delivery.state, reply: delivery.reply, at, next: unlink(head, key) };
+  const entry: Entry = { key, state: delivery.state, reply: flat(delivery.reply), at, next: unlink(head, key) };
   current.set(hash, entry);
   currentWrites++;
+}
+
+/**
+ * The reply as one string of its own. A reply is built by concatenation around
+ * slices of the request's text (an echo's Content), and V8 keeps a whole string
+ * alive for as long as any slice of it is: kept as built, every entry held its
+ * request's text too. Converting a string to a number makes V8 copy it into one
+ * flat string first, dropping its parts; reading a character does not do it
+ * reliably. Measured in workerd's heap, an echo's entry: 619 bytes as built,
+ * 211 flattened (504 with charCodeAt).
+ */
+function flat(reply: string | undefined): string | undefined {
+  if (reply !== undefined) Number(reply); // for the flattening only; the result is NaN
+  return reply;
 }
 
 /** The chain without `key`'s entry (a new state replaces the old one). */
