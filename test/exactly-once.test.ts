@@ -9,6 +9,7 @@
 import { createExecutionContext, env as testEnv, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { GENERATION_SIZE, rememberDelivery } from "../src/delivery/recent";
 import { CHUNK_UNITS, chunksOf, ledgerStub } from "../src/delivery/recorder";
 import { shardOf, type LedgerRecord } from "../src/delivery/policy";
 import type { Env } from "../src/env";
@@ -228,6 +229,20 @@ describe("immediate resends (same timestamp, before any ledger write)", () => {
     const xml = toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId }));
     expect(await openReply(await h.send(xml))).toMatchObject({ Content: `reply to ${msgId}` });
     expect(await openReply(await h.send(xml))).toMatchObject({ Content: `reply to ${msgId}` }); // no settle: the batch is unwritten
+    await h.settle();
+    expect(h.runs).toEqual([msgId]);
+  });
+  it("a resend inside the first-delivery window after 10,000 other messages on this isolate still runs nothing", async () => {
+    const t = await newApp();
+    const h = harness(t.env);
+    const msgId = nextMsgId();
+    const xml = toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId }));
+    expect(await openReply(await h.send(xml))).toMatchObject({ Content: `reply to ${msgId}` });
+    // A busy isolate: more messages than two generations of the memory hold by count (recent.ts).
+    const now = Date.now();
+    for (let i = 0; i <= 2 * GENERATION_SIZE; i++) rememberDelivery(`m:busy-${msgId}-${i}`, { state: "done" }, now);
+    // Still a provable first delivery (same timestamp), so only this isolate's memory can catch it.
+    expect(await openReply(await h.send(xml))).toMatchObject({ Content: `reply to ${msgId}` });
     await h.settle();
     expect(h.runs).toEqual([msgId]);
   });

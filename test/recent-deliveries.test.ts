@@ -4,7 +4,8 @@
  * long it is kept, and that it stays bounded however many messages pass.
  */
 import { describe, expect, it } from "vitest";
-import { GENERATION_SIZE, forgetDelivery, keyHash, recentDelivery, recentSize, rememberDelivery, rememberFirst } from "../src/delivery/recent";
+import { FIRST_DELIVERY_S } from "../src/delivery/policy";
+import { GENERATION_SIZE, MIN_KEPT_MS, forgetDelivery, keyHash, recentDelivery, recentSize, rememberDelivery, rememberFirst } from "../src/delivery/recent";
 
 let seq = 0;
 const key = () => `m:recent-test-${seq++}`;
@@ -34,19 +35,42 @@ describe("recent deliveries", () => {
     expect(recentDelivery(k, T0 + 30_001)).toBeUndefined();
   });
 
-  it("still holds a message after GENERATION_SIZE later ones, and stays bounded after many more", () => {
+  it("keeps every message MIN_KEPT_MS at least, however many arrive meanwhile (a resend inside the first-delivery window asks no ledger)", () => {
     const t = T0 + 100_000;
     const first = key();
     rememberDelivery(first, { state: "replied", reply: "r" }, t);
-    for (let i = 0; i < GENERATION_SIZE - 1; i++) rememberDelivery(key(), { state: "done" }, t);
-    expect(recentDelivery(first, t)).toMatchObject({ state: "replied", reply: "r" });
-    for (let i = 0; i < 10 * GENERATION_SIZE; i++) rememberDelivery(key(), { state: "done" }, t + 1);
-    expect(recentSize()).toBeLessThanOrEqual(2 * GENERATION_SIZE);
-    expect(recentDelivery(first, t + 1)).toBeUndefined();
+    // 20,000 messages a second: four generations' worth of writes inside the window.
+    for (let i = 1; i <= 4 * GENERATION_SIZE; i++) rememberDelivery(key(), { state: "done" }, t + Math.floor(i / 20));
+    expect(MIN_KEPT_MS).toBeGreaterThan(FIRST_DELIVERY_S * 1000);
+    expect(recentDelivery(first, t + MIN_KEPT_MS - 1)).toMatchObject({ state: "replied", reply: "r" });
+  });
+
+  it("stays bounded: two generations of GENERATION_SIZE when quiet, of MIN_KEPT_MS when busy", () => {
+    const sizeAfter = (from: number, perMs: number, ms: number) => {
+      let most = 0;
+      for (let at = 0; at < ms; at++) {
+        for (let j = 0; j < perMs; j++) rememberDelivery(key(), { state: "done" }, from + at);
+        // The first half rotates out earlier tests' messages; the size peaks just before a rotation, so look often.
+        if (at >= ms / 2 && at % 50 === 49) most = Math.max(most, recentSize());
+      }
+      return most;
+    };
+    // 1,000 a second, under GENERATION_SIZE / MIN_KEPT_MS: bounded by the count.
+    expect(sizeAfter(T0 + 150_000, 1, 20_000)).toBeLessThanOrEqual(2 * GENERATION_SIZE + 1);
+    // 20,000 a second: bounded by the time, two MIN_KEPT_MS of messages.
+    expect(sizeAfter(T0 + 200_000, 20, 10_000)).toBeLessThanOrEqual(2 * (20 * MIN_KEPT_MS + 20));
+  });
+
+  it("drops a message two generations later", () => {
+    const t = T0 + 250_000;
+    const first = key();
+    rememberDelivery(first, { state: "done" }, t);
+    for (let i = 1; i <= 3 * GENERATION_SIZE; i++) rememberDelivery(key(), { state: "done" }, t + MIN_KEPT_MS + i);
+    expect(recentDelivery(first, t + MIN_KEPT_MS + 3 * GENERATION_SIZE)).toBeUndefined();
   });
 
   it("drops a quiet isolate's old generation whole on the next rotation", () => {
-    const t = T0 + 200_000;
+    const t = T0 + 270_000;
     const k = key();
     rememberDelivery(k, { state: "done" }, t);
     rememberDelivery(key(), { state: "done" }, t + 16_000); // rotates: k is in the older generation

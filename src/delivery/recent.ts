@@ -9,22 +9,22 @@
  * Two generations of maps, not one map trimmed in age order: deleting from
  * the front of a Map leaves holes that every later trim walks again (measured
  * in a CPU profile at 7.5% of a callback). Rotating whole generations is O(1).
- * An entry is kept until two rotations have passed: at least a full
- * generation (GENERATION_SIZE later entries or MAX_AGE_MS / 2), at most MAX_AGE_MS.
- * That outlasts the batch window (BATCH_MS) unless one isolate handles
- * 10,000 messages a second, more than twice what it can.
+ * An entry is kept until two rotations have passed, so at least as long as a
+ * whole generation lasts, at most MAX_AGE_MS. A generation ends once it holds
+ * GENERATION_SIZE writes *and* is MIN_KEPT_MS old, or at MAX_AGE_MS / 2.
  *
- * A resend that still counts as a first delivery (within FIRST_DELIVERY_S of
- * its CreateTime, policy.ts) does not ask the ledger either, so the memory
- * must outlast that window too (up to 2 s after the original): it does below
- * 2,500 messages a second on one isolate. Above that, such a resend could run
- * its handler again. WeChat's own retries come 5 s or more after CreateTime
- * and always ask the ledger. Closing the gap means keeping a few seconds of
- * messages at any rate (memory growing with the load) or sending first
- * deliveries to the ledger while the memory is shorter (a Durable Object
- * round trip each): a trade-off not yet made.
+ * MIN_KEPT_MS is what makes the memory sufficient, not merely helpful: a
+ * resend within FIRST_DELIVERY_S of its CreateTime counts as a first delivery
+ * (policy.ts) and does not ask the ledger, and a resend inside the batch window
+ * (BATCH_MS) would not find the record there yet, so only this memory stands
+ * between such a resend and a second run of the handler. With an age floor
+ * of FIRST_DELIVERY_S plus a second for the two clocks to disagree, that
+ * holds at any rate. The price is memory that grows with the rate above
+ * GENERATION_SIZE / MIN_KEPT_MS (~1,700 messages a second): two generations
+ * of MIN_KEPT_MS each, bounded in practice by what one isolate can handle
+ * (docs/storage.md gives the figures).
  */
-import type { DeliveryState } from "./policy";
+import { FIRST_DELIVERY_S, type DeliveryState } from "./policy";
 
 export interface RecentDelivery {
   state: Exclude<DeliveryState, "undeliverable" | "sending">;
@@ -33,13 +33,15 @@ export interface RecentDelivery {
 }
 
 const MAX_AGE_MS = 30_000;
-/** Two generations hold at most 2 × this many messages. */
+/** A generation ends after this many writes (once MIN_KEPT_MS old): the bound on a quiet isolate. */
 export const GENERATION_SIZE = 5000;
+/** The least time a generation lasts, and so the least time an entry is kept (see above). */
+export const MIN_KEPT_MS = FIRST_DELIVERY_S * 1000 + 1000;
 
 interface Entry extends RecentDelivery {
   key: string;
   at: number;
-  /** Another message whose key has the same hash (rare: a 30-bit hash over at most 5,000 keys). */
+  /** Another message whose key has the same hash (rare: a 30-bit hash over tens of thousands of keys at most). */
   next: Entry | undefined;
 }
 
@@ -70,7 +72,8 @@ function find(generation: Generation, hash: number, key: string): Entry | undefi
 }
 
 function rotateIfDue(now: number): void {
-  if (currentWrites >= GENERATION_SIZE || now - currentSince > MAX_AGE_MS / 2) {
+  const age = now - currentSince;
+  if ((currentWrites >= GENERATION_SIZE && age >= MIN_KEPT_MS) || age > MAX_AGE_MS / 2) {
     previous = current;
     current = new Map();
     currentSince = now;
