@@ -1,12 +1,14 @@
 /**
  * Message crypto (src/wechat/crypto.ts): WeChat's published sample vectors,
  * a round trip with @wecom/crypto (Tencent's independent helper) over all 32
- * padding lengths, and every way a payload can be malformed.
+ * padding lengths, every way a payload can be malformed, and the raw
+ * AES-CBC underneath (primitives.ts) against Web Crypto's own padded CBC.
  */
 import { decrypt as wecomDecrypt, encrypt as wecomEncrypt, getSignature } from "@wecom/crypto";
 import { describe, expect, it } from "vitest";
 import { base64ToBytes, bytesToBase64, utf8Encoder } from "../src/wechat/bytes";
 import { CryptoError, MessageCipher, decodeEncodingAESKey } from "../src/wechat/crypto";
+import { webCrypto } from "../src/wechat/primitives";
 import { sign, verifySignature } from "../src/wechat/signature";
 import { parseXml } from "../src/wechat/xml";
 
@@ -235,5 +237,22 @@ describe("EncodingAESKey", () => {
   });
   it.each(["", "short", SAMPLE_KEY + "A", SAMPLE_KEY.slice(0, 42) + "+", SAMPLE_KEY.slice(0, 42) + "="])("refuses %j", (k) => {
     expect(decodeEncodingAESKey(k)).toBeNull();
+  });
+});
+
+describe("raw AES-CBC on Web Crypto (primitives.ts)", () => {
+  it("decrypts any whole blocks to exactly what was encrypted, whatever the last byte (no padding read or removed)", async () => {
+    const raw = decodeEncodingAESKey(SAMPLE_KEY)!;
+    const ours = await webCrypto.aesCbc(raw);
+    const key = await crypto.subtle.importKey("raw", raw, "AES-CBC", false, ["encrypt"]);
+    for (let i = 0; i < 200; i++) {
+      const plain = crypto.getRandomValues(new Uint8Array(16 * (1 + (i % 6))));
+      if (i % 3 === 0) plain.fill(i % 40, plain.length - 16); // last block valid or invalid PKCS#7 either way
+      const iv = crypto.getRandomValues(new Uint8Array(16));
+      // Web Crypto's padded CBC, its padding block dropped: the raw CBC ciphertext (a prefix chain).
+      const cipher = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, plain), 0, plain.length);
+      expect(await ours.decrypt(iv, cipher)).toEqual(plain);
+      expect(await ours.encrypt(iv, plain)).toEqual(cipher);
+    }
   });
 });
