@@ -62,7 +62,7 @@ export async function verifyServer(url: URL, env: Env): Promise<Response> {
     const q = url.searchParams;
     const echostr = q.get("echostr");
     if (echostr === null) throw new Refusal(400, "missing query parameter: echostr");
-    await checkQuery(q, config, started);
+    if (!(await checkQuery(q, config, started).signed)) throw new Refusal(403, "forged signature");
     log("verify", { outcome: "ok", status: 200, ms: Date.now() - started });
     return new Response(echostr, { headers: TEXT });
   } catch (e) {
@@ -107,7 +107,8 @@ export async function processCallback<E extends Env>(
     const encrypted = encryptType === "aes";
     const msgSignature = q.get("msg_signature");
     if (encrypted && msgSignature === null) throw new Refusal(400, "missing query parameter: msg_signature");
-    const { timestamp, nonce } = await checkQuery(q, config, started);
+    const { timestamp, nonce, signed } = checkQuery(q, config, started);
+    if (!(await signed)) throw new Refusal(403, "forged signature");
 
     const raw = await readBody();
     const outer = parseXml(raw);
@@ -313,8 +314,12 @@ function randomNonce(): string {
 
 const TIMESTAMP = /^\d{1,12}$/;
 
-/** Presence, replay window, then the signature; throws a Refusal. */
-async function checkQuery(q: QueryParams, config: CallbackConfig, now: number): Promise<{ timestamp: string; nonce: string }> {
+/**
+ * Presence and replay window, checked at once (throwing a Refusal), then the
+ * signature: `signed` settles to whether it holds. Not an async function, so
+ * that the callback's await on it waits on the digest's promise alone.
+ */
+function checkQuery(q: QueryParams, config: CallbackConfig, now: number): { timestamp: string; nonce: string; signed: Promise<boolean> } {
   const signature = q.get("signature");
   const timestamp = q.get("timestamp");
   const nonce = q.get("nonce");
@@ -325,20 +330,23 @@ async function checkQuery(q: QueryParams, config: CallbackConfig, now: number): 
   if (config.replayWindowS > 0 && Math.abs(now / 1000 - toNumber(timestamp)) > config.replayWindowS) {
     throw new Refusal(403, "timestamp outside the replay window");
   }
-  if (!(await verifySignature(signature, config.token, timestamp, nonce))) {
-    throw new Refusal(403, "forged signature");
-  }
-  return { timestamp, nonce };
+  return { timestamp, nonce, signed: verifySignature(signature, config.token, timestamp, nonce) };
 }
 
-/** The body as text, refusing more than MAX_BODY_BYTES whatever Content-Length claims. */
-async function readBody(request: Request): Promise<string> {
+/**
+ * The body as text, refusing more than MAX_BODY_BYTES whatever Content-Length
+ * claims. Not an async function where the length is declared (WeChat always
+ * declares it): the callback's await is on the runtime's own read.
+ */
+function readBody(request: Request): Promise<string> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && toNumber(declared) > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
-  if (declared !== null) {
-    // The runtime holds the body to its declared length: read it in one piece.
-    return decodeUtf8(new Uint8Array(await request.arrayBuffer()));
-  }
+  if (declared === null) return readUndeclared(request);
+  if (toNumber(declared) > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
+  // The runtime holds the body to its declared length: read it in one piece.
+  return request.arrayBuffer().then(decodeUtf8);
+}
+
+async function readUndeclared(request: Request): Promise<string> {
   if (request.body === null) throw new Refusal(400, "empty body");
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -366,8 +374,8 @@ async function readBody(request: Request): Promise<string> {
   return decodeUtf8(bytes);
 }
 
-function decodeUtf8(bytes: Uint8Array): string {
-  if (bytes.length > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
+function decodeUtf8(bytes: ArrayBuffer | Uint8Array): string {
+  if (bytes.byteLength > MAX_BODY_BYTES) throw new Refusal(413, "body over 64 KiB");
   try {
     return utf8Decoder.decode(bytes);
   } catch {

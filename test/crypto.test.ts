@@ -5,11 +5,12 @@
  * AES-CBC underneath (primitives.ts) against Web Crypto's own padded CBC.
  */
 import { decrypt as wecomDecrypt, encrypt as wecomEncrypt, getSignature } from "@wecom/crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { base64ToBytes, bytesToBase64, utf8Encoder } from "../src/wechat/bytes";
 import { CryptoError, MessageCipher, decodeEncodingAESKey } from "../src/wechat/crypto";
 import { webCrypto } from "../src/wechat/primitives";
-import { sign, verifySignature } from "../src/wechat/signature";
+import { sign, signedText, verifySignature } from "../src/wechat/signature";
 import { parseXml } from "../src/wechat/xml";
 
 // WeChat's sample (WXBizMsgCrypt, 公众号 Java sample): fixed random, so the ciphertext is exact.
@@ -144,6 +145,27 @@ describe("32-byte PKCS#7 padding against @wecom/crypto", () => {
     const a = wecomDecrypt(SAMPLE_KEY, await cipher.encrypt("same"));
     const b = wecomDecrypt(SAMPLE_KEY, await cipher.encrypt("same"));
     expect(bytesToBase64(new Uint8Array(a.random))).not.toBe(bytesToBase64(new Uint8Array(b.random)));
+  });
+});
+
+describe("the signed text's order (signature.ts sorts the parts by hand)", () => {
+  it("is Array.prototype.sort's order, any strings, any count", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary", maxLength: 12 }), { maxLength: 6 }), (parts) => {
+        expect(signedText([...parts])).toBe([...parts].sort().join(""));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("signs as @wecom/crypto does, equal prefixes and duplicates included", async () => {
+    const cases = [
+      ["token", "1700000000", "123"],
+      ["abc", "ab", "abcd", "a"],
+      ["same", "same", "1"],
+      ["Z", "a", "_", "0"],
+    ];
+    for (const p of cases) expect(await sign(...p)).toBe(getSignature(p[0]!, p[1]!, p[2]!, p[3] ?? ""));
   });
 });
 

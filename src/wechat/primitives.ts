@@ -31,19 +31,20 @@ export interface RawAesCbc {
 }
 
 export interface Primitives {
-  /** SHA-1 of the text's UTF-8 bytes (every input WeChat signs is text). */
-  sha1(text: string): Promise<Uint8Array>;
+  /** SHA-1 of the text's UTF-8 bytes (every input WeChat signs is text); `asBytes` (bytes.ts) views either kind. */
+  sha1(text: string): Promise<ArrayBuffer | Uint8Array>;
   aesCbc(rawKey: Uint8Array): Promise<RawAesCbc>;
 }
 
 const BLOCK = 16;
 
 export const webCrypto: Primitives = {
-  async sha1(text) {
+  sha1(text) {
     // Encoded into the scratch buffer (digest copies its input when called), not into a fresh array.
     const bytes = scratch(text.length * 3);
     const { written } = utf8Encoder.encodeInto(text, bytes);
-    return new Uint8Array(await crypto.subtle.digest("SHA-1", bytes.subarray(0, written)));
+    // The runtime's promise itself, not wrapped in an async function's (one promise and turn fewer).
+    return crypto.subtle.digest("SHA-1", bytes.subarray(0, written));
   },
   async aesCbc(rawKey) {
     const key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt", "decrypt"]);
