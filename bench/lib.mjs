@@ -4,6 +4,7 @@
  * (ours from a `wrangler deploy --dry-run` bundle, and the bare floor).
  */
 import { execFileSync } from "node:child_process";
+import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -160,6 +161,34 @@ export async function bundleWorker(dir = join(out, "worker"), cwd = process.cwd(
 }
 
 /**
+ * The callback pipeline (bench/pipeline.ts) bundled for Node into `outfile`,
+ * from `cwd` (this checkout, or another ref's worktree); returns the file.
+ */
+export async function bundlePipelineFor(outfile, cwd = process.cwd()) {
+  const { build } = await import("esbuild");
+  await build({ entryPoints: [join(cwd, "bench/pipeline.ts")], bundle: true, platform: "node", format: "esm", outfile, external: ["cloudflare:*"], logLevel: "error" });
+  return outfile;
+}
+
+/** SHA-1 and raw AES-256-CBC from node:crypto, for the protocol code in Node (Node runs Web Crypto on a thread pool). */
+export const nodePrimitives = {
+  async sha1(text) {
+    return createHash("sha1").update(text, "utf8").digest();
+  },
+  async aesCbc(rawKey) {
+    const key = Buffer.from(rawKey);
+    const run = (make, iv, data) => {
+      const c = make("aes-256-cbc", key, iv);
+      c.setAutoPadding(false);
+      const out = c.update(data); // without padding, final() adds nothing
+      c.final();
+      return out;
+    };
+    return { async encrypt(iv, data) { return run(createCipheriv, iv, data); }, async decrypt(iv, data) { return run(createDecipheriv, iv, data); } };
+  },
+};
+
+/**
  * workerd's output, discarded in batches. Miniflare reads workerd's stdout
  * as it comes, so every log line wakes this process on the other core, and
  * perf files that wakeup under workerd (~90% of a log line's 12 µs here). On
@@ -245,18 +274,23 @@ export async function compareTargets(base) {
     "head, exactly-once off": () => startOurs(head, { EXACTLY_ONCE: "off" }),
   };
   if (base) {
-    const tree = join(out, "base-tree");
-    execFileSync("git", ["worktree", "add", "--detach", tree, base], { stdio: "pipe" });
-    try {
-      if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
-      const built = await bundleWorker(join(out, "base"), tree);
-      targets[`base ${base}, exactly-once on`] = () => startOurs(built, {});
-      targets[`base ${base}, exactly-once off`] = () => startOurs(built, { EXACTLY_ONCE: "off" });
-    } finally {
-      execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
-    }
+    const built = await atRef(base, (tree) => bundleWorker(join(out, "base"), tree));
+    targets[`base ${base}, exactly-once on`] = () => startOurs(built, {});
+    targets[`base ${base}, exactly-once off`] = () => startOurs(built, { EXACTLY_ONCE: "off" });
   }
   return targets;
+}
+
+/** `fn(tree)` on a temporary worktree of git ref `base` (sharing this checkout's node_modules), removed after. */
+export async function atRef(base, fn) {
+  const tree = join(out, "base-tree");
+  execFileSync("git", ["worktree", "add", "--detach", tree, base], { stdio: "pipe" });
+  try {
+    if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
+    return await fn(tree);
+  } finally {
+    execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
+  }
 }
 
 export async function startBare(extra = {}) {

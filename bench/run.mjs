@@ -15,7 +15,6 @@
  * Timings are noisy here: compare the ratios, measured minutes apart at most.
  * BENCH_SECONDS (default 8) sets each load run's length.
  */
-import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -26,7 +25,7 @@ import { build } from "esbuild";
 import { CONCURRENCY as CG_CONCURRENCY, WARM_UP, WINDOWS, haveValgrind, instructionsPerCallback } from "./callgrind.mjs";
 import {
   AES_KEY, APPID, CONNECTIONS, SECRET, TOKEN,
-  DIRECT, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, measureWorker, median, out, replyIsCorrect, seconds, startBare, startOurs, startTracked, warmUp,
+  DIRECT, bundlePipelineFor, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, measureWorker, median, nodePrimitives, out, replyIsCorrect, seconds, startBare, startOurs, startTracked, warmUp,
 } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
@@ -195,9 +194,7 @@ async function webotThroughput() {
 
 // ---------------------------------------------------------------- 2 & 3. in-process
 async function bundlePipeline() {
-  const file = join(out, "pipeline.mjs");
-  await build({ entryPoints: [new URL("./pipeline.ts", import.meta.url).pathname], bundle: true, platform: "node", format: "esm", outfile: file, external: ["cloudflare:*"], logLevel: "error" });
-  return import(file);
+  return import(await bundlePipelineFor(join(out, "pipeline.mjs")));
 }
 
 async function timeLoop(n, fn) {
@@ -216,24 +213,6 @@ async function silently(fn) {
     console.log = original;
   }
 }
-
-/** SHA-1 and raw AES-256-CBC from node:crypto, for the protocol code in Node (Node runs Web Crypto on a thread pool). */
-const nodePrimitives = {
-  async sha1(text) {
-    return createHash("sha1").update(text, "utf8").digest();
-  },
-  async aesCbc(rawKey) {
-    const key = Buffer.from(rawKey);
-    const run = (make, iv, data) => {
-      const c = make("aes-256-cbc", key, iv);
-      c.setAutoPadding(false);
-      const out = c.update(data); // without padding, final() adds nothing
-      c.final();
-      return out;
-    };
-    return { async encrypt(iv, data) { return run(createCipheriv, iv, data); }, async decrypt(iv, data) { return run(createDecipheriv, iv, data); } };
-  },
-};
 
 async function inProcess(p) {
   const N = 4000;
