@@ -16,11 +16,10 @@
  */
 import { Session } from "node:inspector/promises";
 import { PerformanceObserver } from "node:perf_hooks";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
-import { AES_KEY, APPID, TOKEN, atRef, bundlePipelineFor, log, makeRequest, median, nodePrimitives, out } from "./lib.mjs";
+import { PIPELINE_ENV, atRef, bundlePipelineFor, log, makeRequest, median, nodePrimitives, out } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,7 +34,6 @@ if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc (
 
 /** Callbacks a window: at ~4 KB each (plaintext; safe mode more), ~80 MB, inside the 256 MB semi-space. */
 const N = 20_000;
-const env = { WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_APPID: APPID, REPLAY_WINDOW_S: "0", EXACTLY_ONCE: "off" };
 
 const builds = { head: await import(await bundlePipelineFor(join(out, "inprocess-head.mjs"))) };
 if (args.base) builds[`base ${args.base}`] = await import(await atRef(args.base, (tree) => bundlePipelineFor(join(out, "inprocess-base.mjs"), tree)));
@@ -48,9 +46,8 @@ const bodies = messages.map((m) => m.body);
 // Collections inside a window would make its byte count wrong: their start times are kept, and such a window's bytes dropped.
 const collectedAt = [];
 new PerformanceObserver((list) => { for (const e of list.getEntries()) collectedAt.push(e.startTime); }).observe({ entryTypes: ["gc"] });
-/** Whether a collection started between `from` and `to` (performance.now() times); the observer reports a turn or more later. */
+/** Whether a collection started between `from` and `to` (performance.now() times); the observer reports some turns later. */
 async function collectedBetween(from, to) {
-  await nextTurn();
   await new Promise((resolve) => setTimeout(resolve, 20));
   return collectedAt.some((t) => t >= from && t <= to);
 }
@@ -59,7 +56,7 @@ const console_log = console.log;
 /** One window of N callbacks: µs a callback, and bytes allocated a callback (NaN if anything was collected meanwhile). */
 async function window(p) {
   p.usePrimitives(nodePrimitives);
-  const run = p.pipeline({ ...env });
+  const run = p.pipeline({ ...PIPELINE_ENV });
   console.log = () => {};
   try {
     globalThis.gc();

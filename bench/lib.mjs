@@ -170,10 +170,14 @@ export async function bundlePipelineFor(outfile, cwd = process.cwd()) {
   return outfile;
 }
 
+/** The Worker's configuration for the pipeline driven in-process (run.mjs, inprocess.mjs): no replay window, no ledger in Node. */
+export const PIPELINE_ENV = { WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_APPID: APPID, REPLAY_WINDOW_S: "0", EXACTLY_ONCE: "off" };
+
 /** SHA-1 and raw AES-256-CBC from node:crypto, for the protocol code in Node (Node runs Web Crypto on a thread pool). */
 export const nodePrimitives = {
   async sha1(text) {
-    return createHash("sha1").update(text, "utf8").digest();
+    const digest = createHash("sha1").update(text, "utf8").digest();
+    return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.length); // an ArrayBuffer, as Web Crypto's
   },
   async aesCbc(rawKey) {
     const key = Buffer.from(rawKey);

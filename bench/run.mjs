@@ -25,7 +25,7 @@ import { build } from "esbuild";
 import { CONCURRENCY as CG_CONCURRENCY, WARM_UP, WINDOWS, haveValgrind, instructionsPerCallback } from "./callgrind.mjs";
 import {
   AES_KEY, APPID, CONNECTIONS, SECRET, TOKEN,
-  DIRECT, bundlePipelineFor, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, measureWorker, median, nodePrimitives, out, replyIsCorrect, seconds, startBare, startOurs, startTracked, warmUp,
+  DIRECT, bundlePipelineFor, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, measureWorker, median, nodePrimitives, out, PIPELINE_ENV, replyIsCorrect, seconds, startBare, startOurs, startTracked, warmUp,
 } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
@@ -216,7 +216,7 @@ async function silently(fn) {
 
 async function inProcess(p) {
   const N = 4000;
-  const env = { WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_APPID: APPID, REPLAY_WINDOW_S: "0", EXACTLY_ONCE: "off" };
+  const env = PIPELINE_ENV;
   const theirs = webot.middleware({ token: TOKEN, appid: APPID, encodingAESKey: AES_KEY, checkSignature: true });
   const rows = [];
   for (const mode of ["plaintext", "safe"]) {

@@ -107,11 +107,6 @@ const HEX = "0123456789abcdef";
 /** Every byte's two hex digits, so that a digest is 20 concatenations, not 40. */
 const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => HEX[b >> 4]! + HEX[b & 15]!);
 
-/** A digest's bytes as a view: Web Crypto gives an ArrayBuffer, node:crypto (the benchmark's primitives) a Buffer. */
-export function asBytes(digest: ArrayBuffer | Uint8Array): Uint8Array {
-  return digest instanceof Uint8Array ? digest : new Uint8Array(digest);
-}
-
 export function bytesToHex(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i++) out += HEX_PAIRS[bytes[i]!]!;

@@ -3,12 +3,12 @@
  * `jsapi_ticket=…&noncestr=…&timestamp=…&url=…` with the keys in that
  * (ASCII) order, the URL exactly as the page has it, without its #fragment.
  */
-import { asBytes, bytesToHex } from "./bytes";
+import { bytesToHex } from "./bytes";
 import { primitives } from "./primitives";
 
 export async function jssdkSignature(ticket: string, nonceStr: string, timestamp: number | string, url: string): Promise<string> {
   const text = `jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`;
-  return bytesToHex(asBytes(await primitives.sha1(text)));
+  return bytesToHex(new Uint8Array(await primitives.sha1(text)));
 }
 
 /** The URL to sign: the page's own URL without the fragment, not otherwise normalised. */

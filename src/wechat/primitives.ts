@@ -31,8 +31,8 @@ export interface RawAesCbc {
 }
 
 export interface Primitives {
-  /** SHA-1 of the text's UTF-8 bytes (every input WeChat signs is text); `asBytes` (bytes.ts) views either kind. */
-  sha1(text: string): Promise<ArrayBuffer | Uint8Array>;
+  /** SHA-1 of the text's UTF-8 bytes (every input WeChat signs is text), as Web Crypto's digest gives it. */
+  sha1(text: string): Promise<ArrayBuffer>;
   aesCbc(rawKey: Uint8Array): Promise<RawAesCbc>;
 }
 

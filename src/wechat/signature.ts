@@ -3,7 +3,7 @@
  * concatenated parts (token, timestamp, nonce, and for encrypted messages the
  * `Encrypt` field), compared in constant time.
  */
-import { asBytes, bytesToHex, hexEqualsBytes } from "./bytes";
+import { bytesToHex, hexEqualsBytes } from "./bytes";
 import { primitives } from "./primitives";
 
 /**
@@ -25,7 +25,7 @@ export function signedText(parts: string[]): string {
 
 /** Hex signature of the parts, as WeChat computes it (for replies and tests). */
 export async function sign(...parts: string[]): Promise<string> {
-  return bytesToHex(asBytes(await primitives.sha1(signedText(parts))));
+  return bytesToHex(new Uint8Array(await primitives.sha1(signedText(parts))));
 }
 
 const FORGED = Promise.resolve(false);
@@ -40,5 +40,5 @@ const FORGED = Promise.resolve(false);
  */
 export function verifySignature(signature: string, ...parts: string[]): Promise<boolean> {
   if (signature.length !== 40) return FORGED;
-  return primitives.sha1(signedText(parts)).then((digest) => hexEqualsBytes(signature, asBytes(digest)));
+  return primitives.sha1(signedText(parts)).then((digest) => hexEqualsBytes(signature, new Uint8Array(digest)));
 }
