@@ -1,5 +1,6 @@
-// The floor plus the one runtime call the design requires of every callback
-// before its body: a Web Crypto SHA-1 (src/wechat/signature.ts), here over the
+// The floor plus the signature check's Web Crypto call, which the design
+// requires of every callback before its body: one SHA-1 digest
+// (src/wechat/signature.ts), here over the
 // request's query (about as long as the text a signature covers), its input
 // encoded into a scratch buffer as ours is. Beside bare-worker.js it shows
 // what that call alone costs the runtime; it verifies nothing.
