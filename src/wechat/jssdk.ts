@@ -3,12 +3,10 @@
  * `jsapi_ticket=…&noncestr=…&timestamp=…&url=…` with the keys in that
  * (ASCII) order, the URL exactly as the page has it, without its #fragment.
  */
-import { bytesToHex } from "./bytes";
-import { primitives } from "./primitives";
+import { sha1Hex } from "./signature";
 
-export async function jssdkSignature(ticket: string, nonceStr: string, timestamp: number | string, url: string): Promise<string> {
-  const text = `jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`;
-  return bytesToHex(new Uint8Array(await primitives.sha1(text)));
+export function jssdkSignature(ticket: string, nonceStr: string, timestamp: number | string, url: string): Promise<string> {
+  return sha1Hex(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`);
 }
 
 /** The URL to sign: the page's own URL without the fragment, not otherwise normalised. */

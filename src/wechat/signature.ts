@@ -1,7 +1,8 @@
 /**
  * WeChat's callback signatures: SHA-1 over the lexicographically sorted,
  * concatenated parts (token, timestamp, nonce, and for encrypted messages the
- * `Encrypt` field), compared in constant time.
+ * `Encrypt` field), compared in constant time; and the hex SHA-1 that every
+ * WeChat signature is (the JS-SDK's too, jssdk.ts).
  */
 import { bytesToHex, hexEqualsBytes } from "./bytes";
 import { primitives } from "./primitives";
@@ -23,9 +24,14 @@ export function signedText(parts: string[]): string {
   return parts.join("");
 }
 
+/** SHA-1 of the text's UTF-8 bytes, in lowercase hex: what WeChat's signatures are. */
+export async function sha1Hex(text: string): Promise<string> {
+  return bytesToHex(new Uint8Array(await primitives.sha1(text)));
+}
+
 /** Hex signature of the parts, as WeChat computes it (for replies and tests). */
-export async function sign(...parts: string[]): Promise<string> {
-  return bytesToHex(new Uint8Array(await primitives.sha1(signedText(parts))));
+export function sign(...parts: string[]): Promise<string> {
+  return sha1Hex(signedText(parts));
 }
 
 const FORGED = Promise.resolve(false);
