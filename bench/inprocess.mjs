@@ -19,7 +19,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
-import { PIPELINE_ENV, atRef, bundlePipelineFor, log, makeRequest, median, nodePrimitives, out } from "./lib.mjs";
+import { PIPELINE_ENV, atRef, bundlePipelineFor, inRoundOrder, log, makeRequest, median, nodePrimitives, out } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -79,7 +79,7 @@ const names = Object.keys(builds);
 const results = Object.fromEntries(names.map((n) => [n, []]));
 for (const name of names) await window(builds[name]); // warm-up: JIT
 for (let w = 0; w < Number(args.windows); w++) {
-  for (const name of w % 2 === 0 ? names : [...names].reverse()) results[name].push(await window(builds[name]));
+  for (const name of inRoundOrder(names, w)) results[name].push(await window(builds[name]));
 }
 
 console_log(`\n${args.mode}: processCallback in Node, ${args.windows} windows of ${N} callbacks (node:crypto, exactly-once off)`);

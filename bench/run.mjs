@@ -57,9 +57,9 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 export const STEADY_WARM_LOADS = 6;
 /**
  * A third reference beside the floor, in plaintext only: the floor plus one
- * awaited Web Crypto SHA-1: the signature check's digest, which the design
- * requires of every callback and the floor does not make
- * (bench/bare-signed-worker.js). What it costs is part of our gap to the
+ * awaited Web Crypto SHA-1 (bench/bare-signed-worker.js), the signature
+ * check's digest, which the design requires of every callback and the floor
+ * does not make. What it costs is part of our gap to the
  * floor that no code of ours can remove while the digest is Web Crypto's.
  */
 export const SIGNED_FLOOR = "bare + one Web Crypto SHA-1";
