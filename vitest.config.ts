@@ -48,7 +48,13 @@ export default defineConfig({
         test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/blackbox/**"] },
       },
       {
-        test: { name: "blackbox", include: ["test/blackbox/**/*.test.ts"], environment: "node", testTimeout: 30_000, hookTimeout: 120_000 },
+        test: {
+          name: "blackbox",
+          include: ["test/blackbox/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
       },
     ],
   },

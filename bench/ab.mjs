@@ -37,11 +37,16 @@ const cpu = Object.fromEntries(names.map((n) => [n, []]));
 const faults = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(names, round)) {
-    const r = assertAllRight(await measureRun(targets[name], args.mode, { check: name !== "bare", warmups: Number(args.warmups) }), name);
+    const r = assertAllRight(
+      await measureRun(targets[name], args.mode, { check: name !== "bare", warmups: Number(args.warmups) }),
+      name,
+    );
     rps[name].push(r.rps);
     cpu[name].push(r.cpuUs);
     faults[name].push(r.faults);
-    log(`round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s, workerd ${r.cpuUs.toFixed(0)} µs CPU and ${r.faults.toFixed(2)} page faults/request`);
+    log(
+      `round ${round + 1} ${name}: ${r.rps.toFixed(0)} req/s, workerd ${r.cpuUs.toFixed(0)} µs CPU and ${r.faults.toFixed(2)} page faults/request`,
+    );
   }
 }
 
@@ -49,7 +54,9 @@ const ratio = (a, b) => rps[a].map((x, i) => x / rps[b][i]);
 console.log(`\n${args.mode}, ${args.seconds} s × ${args.rounds} rounds (median req/s; per-round ratios)`);
 for (const name of names) {
   const vsBare = ratio(name, "bare");
-  const line = [`${name.padEnd(40)} ${median(rps[name]).toFixed(0).padStart(6)} req/s ${median(cpu[name]).toFixed(0).padStart(4)} µs CPU ${median(faults[name]).toFixed(2)} faults`];
+  const line = [
+    `${name.padEnd(40)} ${median(rps[name]).toFixed(0).padStart(6)} req/s ${median(cpu[name]).toFixed(0).padStart(4)} µs CPU ${median(faults[name]).toFixed(2)} faults`,
+  ];
   if (name !== "bare") line.push(`× bare ${median(vsBare).toFixed(2)} [${vsBare.map((x) => x.toFixed(2)).join(" ")}]`);
   if (name.endsWith("on") && rps[name.replace(/on$/, "off")]) {
     const vsOff = ratio(name, name.replace(/on$/, "off"));

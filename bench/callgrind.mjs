@@ -58,7 +58,11 @@ async function send(url, mode, count, check) {
       const m = makeRequest(mode);
       let res;
       try {
-        res = await fetch(url + m.path, { method: "POST", body: m.body, headers: { "content-type": "text/xml", "accept-encoding": "identity" } });
+        res = await fetch(url + m.path, {
+          method: "POST",
+          body: m.body,
+          headers: { "content-type": "text/xml", "accept-encoding": "identity" },
+        });
       } catch (e) {
         // A kept-alive connection that workerd closed while the dump was written: send it anew.
         if (++dropped > 2 * CONCURRENCY) throw e;
@@ -110,7 +114,9 @@ export async function instructionsPerCallback(start, mode, { requests = 500, che
   }
   const { mf, url } = started;
   try {
-    const pid = execFileSync("pgrep", ["-P", String(process.pid), "-n"]).toString().trim();
+    const pid = execFileSync("pgrep", ["-P", String(process.pid), "-n"])
+      .toString()
+      .trim();
     await send(url, mode, WARM_UP, false);
     const windows = [];
     for (let w = 0; w < WINDOWS; w++) {

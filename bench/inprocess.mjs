@@ -19,7 +19,17 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
-import { PIPELINE_ENV, atRef, bundlePipelineFor, inRoundOrder, log, makeRequest, median, nodePrimitives, out } from "./lib.mjs";
+import {
+  PIPELINE_ENV,
+  atRef,
+  bundlePipelineFor,
+  inRoundOrder,
+  log,
+  makeRequest,
+  median,
+  nodePrimitives,
+  out,
+} from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +46,10 @@ if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc (
 const N = 20_000;
 
 const builds = { head: await import(await bundlePipelineFor(join(out, "inprocess-head.mjs"))) };
-if (args.base) builds[`base ${args.base}`] = await import(await atRef(args.base, (tree) => bundlePipelineFor(join(out, "inprocess-base.mjs"), tree)));
+if (args.base)
+  builds[`base ${args.base}`] = await import(
+    await atRef(args.base, (tree) => bundlePipelineFor(join(out, "inprocess-base.mjs"), tree))
+  );
 
 // The same inputs for every build, made before timing: the query and the body text.
 const messages = Array.from({ length: N }, () => makeRequest(args.mode));
@@ -45,7 +58,9 @@ const bodies = messages.map((m) => m.body);
 
 // Collections inside a window would make its byte count wrong: their start times are kept, and such a window's bytes dropped.
 const collectedAt = [];
-new PerformanceObserver((list) => { for (const e of list.getEntries()) collectedAt.push(e.startTime); }).observe({ entryTypes: ["gc"] });
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collectedAt.push(e.startTime);
+}).observe({ entryTypes: ["gc"] });
 /** Whether a collection started between `from` and `to` (performance.now() times); the observer reports some turns later. */
 async function collectedBetween(from, to) {
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -82,12 +97,21 @@ for (let w = 0; w < Number(args.windows); w++) {
   for (const name of inRoundOrder(names, w)) results[name].push(await window(builds[name]));
 }
 
-console_log(`\n${args.mode}: processCallback in Node, ${args.windows} windows of ${N} callbacks (node:crypto, exactly-once off)`);
+console_log(
+  `\n${args.mode}: processCallback in Node, ${args.windows} windows of ${N} callbacks (node:crypto, exactly-once off)`,
+);
 console_log("build".padEnd(28) + "µs best".padStart(10) + "µs median".padStart(12) + "bytes (median)".padStart(16));
 for (const name of names) {
   const r = results[name];
   const us = r.map((x) => x.us);
-  console_log(name.padEnd(28) + Math.min(...us).toFixed(2).padStart(10) + median(us).toFixed(2).padStart(12) + bytesOf(r).padStart(16));
+  console_log(
+    name.padEnd(28) +
+      Math.min(...us)
+        .toFixed(2)
+        .padStart(10) +
+      median(us).toFixed(2).padStart(12) +
+      bytesOf(r).padStart(16),
+  );
 }
 
 /** The median of the windows' byte counts, or why there is none. */
@@ -100,7 +124,11 @@ if (args.profile) {
   const session = new Session();
   session.connect();
   await session.post("HeapProfiler.enable");
-  await session.post("HeapProfiler.startSampling", { samplingInterval: 32, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 32,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
   await window(builds.head);
   const { profile } = await session.post("HeapProfiler.stopSampling");
   session.disconnect();
@@ -112,7 +140,10 @@ if (args.profile) {
     node.children.forEach(walk);
   };
   walk(profile.head);
-  console_log("\nhead: bytes allocated a callback, by the function that allocated them (sampled; inlined callees count as their caller)");
-  for (const [site, size] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 15)) if (size > 0) console_log(`${(size / N).toFixed(0).padStart(8)}  ${site}`);
+  console_log(
+    "\nhead: bytes allocated a callback, by the function that allocated them (sampled; inlined callees count as their caller)",
+  );
+  for (const [site, size] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    if (size > 0) console_log(`${(size / N).toFixed(0).padStart(8)}  ${site}`);
 }
 log("done");

@@ -36,13 +36,19 @@ const results = {};
 for (const [name, start] of Object.entries(targets)) {
   const r = await instructionsPerCallback(start, args.mode, { requests: REQUESTS, check: name !== "bare" });
   results[name] = r;
-  log(`${name}: ${(r.main / 1000).toFixed(1)} k instructions/request on the main thread, ${(r.all / 1000).toFixed(1)} k on all`);
+  log(
+    `${name}: ${(r.main / 1000).toFixed(1)} k instructions/request on the main thread, ${(r.all / 1000).toFixed(1)} k on all`,
+  );
 }
 
 const bare = results.bare;
 const k = (n) => (n / 1000).toFixed(1).padStart(8);
-console.log(`\n${args.mode}: workerd instructions per callback, k (callgrind; the median of ${WINDOWS} windows of ${REQUESTS} requests after ${WARM_UP} warm-up, ${CONCURRENCY} at a time)`);
-console.log(`${"".padEnd(40)} ${"main".padStart(8)} ${"− bare".padStart(8)} ${"bare ÷".padStart(7)}    ${"all".padStart(8)} ${"− bare".padStart(8)}`);
+console.log(
+  `\n${args.mode}: workerd instructions per callback, k (callgrind; the median of ${WINDOWS} windows of ${REQUESTS} requests after ${WARM_UP} warm-up, ${CONCURRENCY} at a time)`,
+);
+console.log(
+  `${"".padEnd(40)} ${"main".padStart(8)} ${"− bare".padStart(8)} ${"bare ÷".padStart(7)}    ${"all".padStart(8)} ${"− bare".padStart(8)}`,
+);
 for (const [name, r] of Object.entries(results)) {
   const main = name === "bare" ? "" : `${k(r.main - bare.main)} ${(bare.main / r.main).toFixed(3).padStart(7)}`;
   const all = name === "bare" ? "" : k(r.all - bare.all);

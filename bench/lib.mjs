@@ -101,7 +101,8 @@ export function pool(mode, size) {
 export const FIRST_DELIVERY_S = (() => {
   const policy = readFileSync(new URL("../src/delivery/policy.ts", import.meta.url), "utf8");
   const value = /^export const FIRST_DELIVERY_S = (\d+);$/m.exec(policy)?.[1];
-  if (value === undefined) throw new Error("src/delivery/policy.ts no longer declares `export const FIRST_DELIVERY_S = <seconds>;`");
+  if (value === undefined)
+    throw new Error("src/delivery/policy.ts no longer declares `export const FIRST_DELIVERY_S = <seconds>;`");
   return Number(value);
 })();
 
@@ -136,7 +137,9 @@ export async function load(url, mode, check, { maxRate = 12_000 } = {}) {
     ],
   });
   if (Date.now() / 1000 - at > FIRST_DELIVERY_S) {
-    throw new Error(`the run ended ${(Date.now() / 1000 - at).toFixed(1)} s after its requests' CreateTime: the last of them took the ledger's slow path`);
+    throw new Error(
+      `the run ended ${(Date.now() / 1000 - at).toFixed(1)} s after its requests' CreateTime: the last of them took the ledger's slow path`,
+    );
   }
   return {
     rps: result.requests.average,
@@ -152,11 +155,15 @@ export async function load(url, mode, check, { maxRate = 12_000 } = {}) {
 // ---------------------------------------------------------------- workers
 /** Bundles the Worker as `wrangler deploy` would (from `cwd`, e.g. another checkout) and returns its entry. */
 export async function bundleWorker(dir = join(out, "worker"), cwd = process.cwd()) {
-  execFileSync(process.execPath, [join(cwd, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dir], {
-    cwd,
-    stdio: "pipe",
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-  });
+  execFileSync(
+    process.execPath,
+    [join(cwd, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dir],
+    {
+      cwd,
+      stdio: "pipe",
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
   return join(dir, "index.js");
 }
 
@@ -166,12 +173,26 @@ export async function bundleWorker(dir = join(out, "worker"), cwd = process.cwd(
  */
 export async function bundlePipelineFor(outfile, cwd = process.cwd()) {
   const { build } = await import("esbuild");
-  await build({ entryPoints: [join(cwd, "bench/pipeline.ts")], bundle: true, platform: "node", format: "esm", outfile, external: ["cloudflare:*"], logLevel: "error" });
+  await build({
+    entryPoints: [join(cwd, "bench/pipeline.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile,
+    external: ["cloudflare:*"],
+    logLevel: "error",
+  });
   return outfile;
 }
 
 /** The Worker's configuration for the pipeline driven in-process (run.mjs, inprocess.mjs): no replay window, no ledger in Node. */
-export const PIPELINE_ENV = { WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_APPID: APPID, REPLAY_WINDOW_S: "0", EXACTLY_ONCE: "off" };
+export const PIPELINE_ENV = {
+  WECHAT_TOKEN: TOKEN,
+  WECHAT_ENCODING_AES_KEY: AES_KEY,
+  WECHAT_APPID: APPID,
+  REPLAY_WINDOW_S: "0",
+  EXACTLY_ONCE: "off",
+};
 
 /** SHA-1 and raw AES-256-CBC from node:crypto, for the protocol code in Node (Node runs Web Crypto on a thread pool). */
 export const nodePrimitives = {
@@ -188,7 +209,14 @@ export const nodePrimitives = {
       c.final();
       return out;
     };
-    return { async encrypt(iv, data) { return run(createCipheriv, iv, data); }, async decrypt(iv, data) { return run(createDecipheriv, iv, data); } };
+    return {
+      async encrypt(iv, data) {
+        return run(createCipheriv, iv, data);
+      },
+      async decrypt(iv, data) {
+        return run(createDecipheriv, iv, data);
+      },
+    };
   },
 };
 
@@ -211,7 +239,9 @@ const quiet = {
     // Node reads a paused socket only until its buffer holds highWaterMark bytes, then stops
     // polling it; a drain empties the buffer, and the next read takes all that has queued.
     source._readableState.highWaterMark = 1;
-    const drain = () => { while (source.read() !== null); };
+    const drain = () => {
+      while (source.read() !== null);
+    };
     const timer = setInterval(drain, LOG_DRAIN_MS);
     timer.unref();
     source.once("close", () => clearInterval(timer));
@@ -249,7 +279,14 @@ export async function startOurs(scriptPath, vars, fake, extra = {}) {
     scriptPath,
     modulesRoot: dirname(scriptPath),
     compatibilityDate: COMPAT_DATE,
-    bindings: { WECHAT_APPID: APPID, WECHAT_APPSECRET: SECRET, WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, ADMIN_TOKEN: "bench-admin", ...vars },
+    bindings: {
+      WECHAT_APPID: APPID,
+      WECHAT_APPSECRET: SECRET,
+      WECHAT_TOKEN: TOKEN,
+      WECHAT_ENCODING_AES_KEY: AES_KEY,
+      ADMIN_TOKEN: "bench-admin",
+      ...vars,
+    },
     kvNamespaces: ["WECHAT_KV"],
     durableObjects: {
       TOKEN_BROKER: { className: "TokenBroker", useSQLite: true },
@@ -290,7 +327,8 @@ export async function atRef(base, fn) {
   const tree = join(out, "base-tree");
   execFileSync("git", ["worktree", "add", "--detach", tree, base], { stdio: "pipe" });
   try {
-    if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
+    if (!existsSync(join(tree, "node_modules")))
+      symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
     return await fn(tree);
   } finally {
     execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
@@ -298,7 +336,15 @@ export async function atRef(base, fn) {
 }
 
 export async function startBare(extra = {}, file = "./bare-worker.js") {
-  const mf = new Miniflare({ modules: true, script: readFileSync(new URL(file, import.meta.url), "utf8"), compatibilityDate: COMPAT_DATE, host: "127.0.0.1", port: 0, ...quiet, ...extra });
+  const mf = new Miniflare({
+    modules: true,
+    script: readFileSync(new URL(file, import.meta.url), "utf8"),
+    compatibilityDate: COMPAT_DATE,
+    host: "127.0.0.1",
+    port: 0,
+    ...quiet,
+    ...extra,
+  });
   return { mf, url: (await mf.ready).origin };
 }
 
@@ -316,7 +362,6 @@ export const DIRECT = { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
 export async function directUrl(mf) {
   return (await mf.unsafeGetDirectURL()).origin;
 }
-
 
 /**
  * One measured run of one target: starts its Worker, warms it up (JIT,
@@ -336,7 +381,8 @@ export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = 
 
 /** A measured run, refused (thrown) unless every reply was right: for the quick scripts, which report no errors. */
 export function assertAllRight(r, name) {
-  if (r.wrong || r.non2xx || r.errors) throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
+  if (r.wrong || r.non2xx || r.errors)
+    throw new Error(`${name}: ${r.wrong} wrong replies, ${r.non2xx} non-2xx, ${r.errors} errors`);
   return r;
 }
 
@@ -351,7 +397,12 @@ export async function measureWorker(worker, mode, { check, maxRate } = {}) {
 /** This process's child processes (each Worker's workerd is one of them). */
 function childPids() {
   try {
-    return new Set(execFileSync("pgrep", ["-P", String(process.pid)]).toString().trim().split("\n"));
+    return new Set(
+      execFileSync("pgrep", ["-P", String(process.pid)])
+        .toString()
+        .trim()
+        .split("\n"),
+    );
   } catch {
     return new Set(); // pgrep found none
   }
@@ -455,4 +506,3 @@ function procStat(pid) {
     ticks: Number(fields[11]) + Number(fields[12]),
   };
 }
-

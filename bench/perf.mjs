@@ -19,7 +19,18 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DIRECT, bundleWorker, directUrl, load, log, measureWorker, out, startBare, startOurs, startTracked } from "./lib.mjs";
+import {
+  DIRECT,
+  bundleWorker,
+  directUrl,
+  load,
+  log,
+  measureWorker,
+  out,
+  startBare,
+  startOurs,
+  startTracked,
+} from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -38,9 +49,15 @@ const CATEGORIES = [
   ["stdout pipe to Miniflare (log lines; the wakeup of its reader)", /unix_stream_sendmsg/],
   ["HTTP socket writes", /tcp_sendmsg/],
   ["socket reads and polling", /ksys_read|sock_recvmsg|epoll_wait|do_epoll/],
-  ["Durable Objects (RPC, SQLite; on the edge they run elsewhere)", /workerd::api::JsRpc|IoContext::run<workerd::api::JsRpc|sqlite3|workerd::SqliteDatabase|workerd::ActorSqlite|workerd::ActorCache/],
+  [
+    "Durable Objects (RPC, SQLite; on the edge they run elsewhere)",
+    /workerd::api::JsRpc|IoContext::run<workerd::api::JsRpc|sqlite3|workerd::SqliteDatabase|workerd::ActorSqlite|workerd::ActorCache/,
+  ],
   ["page faults (first touch of memory)", /asm_exc_page_fault/],
-  ["garbage collection", /Scavenger|MarkCompact|MinorMarkSweep|Heap::CollectGarbage|cppgc::internal|ArrayBufferSweeper/],
+  [
+    "garbage collection",
+    /Scavenger|MarkCompact|MinorMarkSweep|Heap::CollectGarbage|cppgc::internal|ArrayBufferSweeper/,
+  ],
   ["Miniflare entry worker: cf object clone", /CfProperty|jsonClone|serializeCfBlobJson/],
   ["URL and URLSearchParams", /ada::|api::url::/],
   ["Web Crypto", /SubtleCrypto/],
@@ -58,7 +75,9 @@ async function record(name, start) {
   if (args.direct) worker.url = await directUrl(worker.mf);
   await load(worker.url, args.mode, false, { maxRate }); // warm-up
   const file = join(out, `perf-${name}.data`);
-  const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", worker.pids.join(",")], { stdio: "ignore" });
+  const perf = spawn("perf", ["record", "-F", String(HZ), "-g", "-o", file, "-p", worker.pids.join(",")], {
+    stdio: "ignore",
+  });
   await new Promise((r) => setTimeout(r, 300));
   const r = await measureWorker(worker, args.mode, { check: false, maxRate });
   perf.kill("SIGINT");
@@ -73,7 +92,10 @@ function breakdown({ file, requests, faults }) {
   const us = new Map();
   let total = 0;
   for (const block of text.split("\n\n")) {
-    const frames = block.split("\n").map((l) => l.trim().replace(/^[0-9a-f]+\s+/, "")).filter(Boolean);
+    const frames = block
+      .split("\n")
+      .map((l) => l.trim().replace(/^[0-9a-f]+\s+/, ""))
+      .filter(Boolean);
     if (frames.length === 0) continue;
     total++;
     // Mangled names (jsg's type wrappers) list every API type in their template
@@ -89,16 +111,27 @@ function breakdown({ file, requests, faults }) {
 
 const script = await bundleWorker(join(out, "worker"));
 const bare = breakdown(await record("bare", startBare));
-const ours = breakdown(await record("ours", (extra) => startOurs(script, { EXACTLY_ONCE: args["exactly-once"] }, undefined, extra)));
+const ours = breakdown(
+  await record("ours", (extra) => startOurs(script, { EXACTLY_ONCE: args["exactly-once"] }, undefined, extra)),
+);
 
-const names = [...new Set([...ours.us.keys(), ...bare.us.keys()])].sort((a, b) => (ours.us.get(b) ?? 0) - (bare.us.get(b) ?? 0) - ((ours.us.get(a) ?? 0) - (bare.us.get(a) ?? 0)));
+const names = [...new Set([...ours.us.keys(), ...bare.us.keys()])].sort(
+  (a, b) => (ours.us.get(b) ?? 0) - (bare.us.get(b) ?? 0) - ((ours.us.get(a) ?? 0) - (bare.us.get(a) ?? 0)),
+);
 const f = (x) => (x ?? 0).toFixed(1).padStart(7);
-console.log(`\n${args.mode}, exactly-once ${args["exactly-once"]}${args.direct ? ", straight to the Worker's socket" : ""}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above bench:ab's figures)`);
+console.log(
+  `\n${args.mode}, exactly-once ${args["exactly-once"]}${args.direct ? ", straight to the Worker's socket" : ""}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above bench:ab's figures)`,
+);
 console.log(`${"".padEnd(66)}   bare    ours  ours−bare`);
-for (const name of names.slice(0, Number(args.top))) console.log(`${name.padEnd(66)}${f(bare.us.get(name))} ${f(ours.us.get(name))} ${f((ours.us.get(name) ?? 0) - (bare.us.get(name) ?? 0))}`);
+for (const name of names.slice(0, Number(args.top)))
+  console.log(
+    `${name.padEnd(66)}${f(bare.us.get(name))} ${f(ours.us.get(name))} ${f((ours.us.get(name) ?? 0) - (bare.us.get(name) ?? 0))}`,
+  );
 console.log(`${"total".padEnd(66)}${f(bare.total)} ${f(ours.total)} ${f(ours.total - bare.total)}`);
 // What one first touch of memory costs here: the page-fault category's time over the count from /proc.
 const PF = "page faults (first touch of memory)";
 const perFault = (b) => ((b.us.get(PF) ?? 0) / b.faults).toFixed(1);
-console.log(`minor page faults a request: bare ${bare.faults.toFixed(2)}, ours ${ours.faults.toFixed(2)}; µs a fault (sampled): bare ${perFault(bare)}, ours ${perFault(ours)}`);
+console.log(
+  `minor page faults a request: bare ${bare.faults.toFixed(2)}, ours ${ours.faults.toFixed(2)}; µs a fault (sampled): bare ${perFault(bare)}, ours ${perFault(ours)}`,
+);
 process.exit(0);

@@ -26,7 +26,9 @@ process.env.BENCH_SECONDS ??= args.seconds;
 
 const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
 const script = await bundleWorker(join(out, "worker"));
-const { mf, url } = await startOurs(script, { EXACTLY_ONCE: args["exactly-once"] }, undefined, { inspectorPort: INSPECTOR_PORT });
+const { mf, url } = await startOurs(script, { EXACTLY_ONCE: args["exactly-once"] }, undefined, {
+  inspectorPort: INSPECTOR_PORT,
+});
 await load(url, args.mode, false); // warm-up
 
 const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
@@ -71,6 +73,8 @@ profile.samples.forEach((id, i) => {
   total += dt[i] ?? 0;
 });
 const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top));
-console.log(`\nself time, ${args.mode}, exactly-once ${args["exactly-once"]} (${(total / 1000).toFixed(0)} ms sampled; profile in ${join(out, "callback.cpuprofile")})`);
+console.log(
+  `\nself time, ${args.mode}, exactly-once ${args["exactly-once"]} (${(total / 1000).toFixed(0)} ms sampled; profile in ${join(out, "callback.cpuprofile")})`,
+);
 for (const [k, v] of rows) console.log(`${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
 process.exit(0);

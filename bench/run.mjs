@@ -23,10 +23,40 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
-import { CONCURRENCY as CG_CONCURRENCY, WARM_UP, WINDOWS, haveValgrind, instructionsPerCallback } from "./callgrind.mjs";
 import {
-  AES_KEY, APPID, CONNECTIONS, SECRET, TOKEN,
-  DIRECT, bundlePipelineFor, bundleWorker, directUrl, inRoundOrder, load, log, makeRequest, measureRun, measureWorker, median, nodePrimitives, out, PIPELINE_ENV, replyIsCorrect, seconds, startBare, startBareSigned, startOurs, startTracked, warmUp,
+  CONCURRENCY as CG_CONCURRENCY,
+  WARM_UP,
+  WINDOWS,
+  haveValgrind,
+  instructionsPerCallback,
+} from "./callgrind.mjs";
+import {
+  AES_KEY,
+  APPID,
+  CONNECTIONS,
+  SECRET,
+  TOKEN,
+  DIRECT,
+  bundlePipelineFor,
+  bundleWorker,
+  directUrl,
+  inRoundOrder,
+  load,
+  log,
+  makeRequest,
+  measureRun,
+  measureWorker,
+  median,
+  nodePrimitives,
+  out,
+  PIPELINE_ENV,
+  replyIsCorrect,
+  seconds,
+  startBare,
+  startBareSigned,
+  startOurs,
+  startTracked,
+  warmUp,
 } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
@@ -94,12 +124,16 @@ async function httpThroughput(scriptPath) {
         for (const way of inRoundOrder(["fresh", "steady"], round - 1)) {
           if (way === "fresh") {
             const r = await measureRun(start, mode, { check });
-            log(`round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`);
+            log(
+              `round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, p50 ${r.p50} ms p99 ${r.p99} ms wrong ${r.wrong} non2xx ${r.non2xx}`,
+            );
             thisRound[key] = r.rps;
             if (!runs[key] || r.rps > runs[key].rps) runs[key] = r; // best of the rounds
           } else {
             const r = await measureWorker(kept[name], mode, { check });
-            log(`steady round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, wrong ${r.wrong} non2xx ${r.non2xx}`);
+            log(
+              `steady round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, ${r.faults.toFixed(2)} page faults/request, wrong ${r.wrong} non2xx ${r.non2xx}`,
+            );
             (steadyRuns[key] ??= []).push(r);
           }
         }
@@ -114,25 +148,47 @@ async function httpThroughput(scriptPath) {
   for (const mode of ["plaintext", "safe"]) {
     onOffByRound[mode] = perRound.map((r) => r[`${mode}|ours, exactly-once on`] / r[`${mode}|ours, exactly-once off`]);
     const names = Object.keys(targets).filter((name) => modesOf(name).includes(mode));
-    for (const name of names) vsBareByRound[`${mode}|${name}`] = perRound.map((r) => r[`${mode}|${name}`] / r[`${mode}|bare`]);
+    for (const name of names)
+      vsBareByRound[`${mode}|${name}`] = perRound.map((r) => r[`${mode}|${name}`] / r[`${mode}|bare`]);
     const bare = runs[`${mode}|bare`];
     const off = runs[`${mode}|ours, exactly-once off`];
     for (const name of names) {
       const r = runs[`${mode}|${name}`];
       const byRound = vsBareByRound[`${mode}|${name}`];
-      rows.push({ mode, name, ...r, vsBare: r.rps / bare.rps, vsBareMedian: median(byRound), vsOff: name.startsWith("ours") ? r.rps / off.rps : undefined });
+      rows.push({
+        mode,
+        name,
+        ...r,
+        vsBare: r.rps / bare.rps,
+        vsBareMedian: median(byRound),
+        vsOff: name.startsWith("ours") ? r.rps / off.rps : undefined,
+      });
     }
 
     const of = (name) => steadyRuns[`${mode}|${name}`];
     const ratios = (a, b) => of(a).map((r, i) => r.rps / of(b)[i].rps);
-    steadyByRound[mode] = { vsBare: ratios("ours, exactly-once on", "bare"), onVsOff: ratios("ours, exactly-once on", "ours, exactly-once off") };
-    if (mode === "plaintext") Object.assign(signedSteadyByRound, { vsBare: ratios(SIGNED_FLOOR, "bare"), oursVsSigned: ratios("ours, exactly-once on", SIGNED_FLOOR) });
+    steadyByRound[mode] = {
+      vsBare: ratios("ours, exactly-once on", "bare"),
+      onVsOff: ratios("ours, exactly-once on", "ours, exactly-once off"),
+    };
+    if (mode === "plaintext")
+      Object.assign(signedSteadyByRound, {
+        vsBare: ratios(SIGNED_FLOOR, "bare"),
+        oursVsSigned: ratios("ours, exactly-once on", SIGNED_FLOOR),
+      });
     for (const name of names) {
       const m = (key) => median(of(name).map((r) => r[key]));
       const sum = (key) => of(name).reduce((a, r) => a + r[key], 0);
       steady.push({
-        mode, name,
-        rps: m("rps"), p50: m("p50"), p99: m("p99"), cpuUs: m("cpuUs"), faults: m("faults"), wrong: sum("wrong"), non2xx: sum("non2xx"),
+        mode,
+        name,
+        rps: m("rps"),
+        p50: m("p50"),
+        p99: m("p99"),
+        cpuUs: m("cpuUs"),
+        faults: m("faults"),
+        wrong: sum("wrong"),
+        non2xx: sum("non2xx"),
         vsBare: name === "bare" ? undefined : ratios(name, "bare"),
         vsOff: name === "ours, exactly-once on" ? ratios(name, "ours, exactly-once off") : undefined,
       });
@@ -166,7 +222,9 @@ async function directThroughput(scriptPath) {
     for (let round = 1; round <= DIRECT_ROUNDS; round++) {
       for (const [name, start] of inRoundOrder(Object.entries(targets), round - 1)) {
         const r = await measureRun(start, mode, { check: name !== "bare", maxRate: 30_000 });
-        log(`direct round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, wrong ${r.wrong} non2xx ${r.non2xx}`);
+        log(
+          `direct round ${round} ${mode} ${name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs workerd CPU/request, wrong ${r.wrong} non2xx ${r.non2xx}`,
+        );
         byName[name].push(r);
       }
     }
@@ -185,10 +243,15 @@ async function instructionCounts(scriptPath) {
   for (const mode of ["plaintext", "safe"]) {
     const bare = await instructionsPerCallback(() => startBare(), mode, { check: false });
     rows.push({ mode, name: "bare", ...bare, bare });
-    for (const [name, vars] of [["ours, exactly-once on", {}], ["ours, exactly-once off", { EXACTLY_ONCE: "off" }]]) {
+    for (const [name, vars] of [
+      ["ours, exactly-once on", {}],
+      ["ours, exactly-once off", { EXACTLY_ONCE: "off" }],
+    ]) {
       const r = await instructionsPerCallback(() => startOurs(scriptPath, vars), mode);
       rows.push({ mode, name, ...r, bare });
-      log(`callgrind ${mode} ${name}: ${(r.main / 1000).toFixed(1)} k instructions/request (bare ${(bare.main / 1000).toFixed(1)} k)`);
+      log(
+        `callgrind ${mode} ${name}: ${(r.main / 1000).toFixed(1)} k instructions/request (bare ${(bare.main / 1000).toFixed(1)} k)`,
+      );
     }
   }
   return rows;
@@ -240,25 +303,53 @@ async function inProcess(p) {
     // The same inputs on both sides, built before timing: the query and the raw body bytes.
     const queries = msgs.map((m) => new URLSearchParams(m.query));
     const raw = msgs.map((m) => Buffer.from(m.body));
-    const runOurs = (ours) => timeLoop(N, async (i) => {
-      const answer = await ours(queries[i], raw[i].toString("utf8"));
-      if (i % 500 === 0 && !replyIsCorrect(mode, answer.body, msgs[i].content)) throw new Error(`our reply is wrong: ${answer.body}`);
-    });
-    const runTheirs = () => timeLoop(N, (i) => new Promise((resolve, reject) => {
-      const req = { method: "POST", query: msgs[i].query, rawBody: raw[i] };
-      theirs(req, { writeHead() {}, setHeader() {}, end(body) {
-        if (i % 500 === 0 && !replyIsCorrect(mode, String(body), msgs[i].content)) reject(new Error(`node-webot reply is wrong: ${body}`));
-        resolve();
-      } }, reject);
-    }));
-    const best = async (fn) => { await fn(); return Math.min(await fn(), await fn(), await fn()) * 1000; };
+    const runOurs = (ours) =>
+      timeLoop(N, async (i) => {
+        const answer = await ours(queries[i], raw[i].toString("utf8"));
+        if (i % 500 === 0 && !replyIsCorrect(mode, answer.body, msgs[i].content))
+          throw new Error(`our reply is wrong: ${answer.body}`);
+      });
+    const runTheirs = () =>
+      timeLoop(
+        N,
+        (i) =>
+          new Promise((resolve, reject) => {
+            const req = { method: "POST", query: msgs[i].query, rawBody: raw[i] };
+            theirs(
+              req,
+              {
+                writeHead() {},
+                setHeader() {},
+                end(body) {
+                  if (i % 500 === 0 && !replyIsCorrect(mode, String(body), msgs[i].content))
+                    reject(new Error(`node-webot reply is wrong: ${body}`));
+                  resolve();
+                },
+              },
+              reject,
+            );
+          }),
+      );
+    const best = async (fn) => {
+      await fn();
+      return Math.min(await fn(), await fn(), await fn()) * 1000;
+    };
     p.usePrimitives(nodePrimitives);
     const oursNative = await best(() => runOurs(p.pipeline({ ...env })));
     p.usePrimitives(p.webCrypto);
     const oursWebCrypto = await best(() => runOurs(p.pipeline({ ...env })));
     const theirsUs = await best(runTheirs);
-    rows.push({ mode, oursNative, oursWebCrypto, theirsUs, speedup: theirsUs / oursNative, speedupWebCrypto: theirsUs / oursWebCrypto });
-    log(`in-process ${mode}: ours ${oursNative.toFixed(1)} µs (node:crypto) / ${oursWebCrypto.toFixed(1)} µs (Node's Web Crypto), node-webot ${theirsUs.toFixed(1)} µs`);
+    rows.push({
+      mode,
+      oursNative,
+      oursWebCrypto,
+      theirsUs,
+      speedup: theirsUs / oursNative,
+      speedupWebCrypto: theirsUs / oursWebCrypto,
+    });
+    log(
+      `in-process ${mode}: ours ${oursNative.toFixed(1)} µs (node:crypto) / ${oursWebCrypto.toFixed(1)} µs (Node's Web Crypto), node-webot ${theirsUs.toFixed(1)} µs`,
+    );
   }
   return rows;
 }
@@ -270,20 +361,39 @@ async function stages(p) {
   const msgs = Array.from({ length: N }, () => makeRequest("safe"));
   const inner = msgs.map((m) => decrypt(AES_KEY, /<Encrypt><!\[CDATA\[([^\]]+)\]\]>/.exec(m.body)[1]).message);
   const parsed = inner.map((x) => p.toMessage(p.parseXml(x)));
-  const replies = parsed.map((m) => p.renderReply({ type: "text", content: m.Content }, m.FromUserName, m.ToUserName, Date.now()));
+  const replies = parsed.map((m) =>
+    p.renderReply({ type: "text", content: m.Content }, m.FromUserName, m.ToUserName, Date.now()),
+  );
   const ctx = (m) => ({ message: m, env: {}, mode: "safe", waitUntil() {}, api: undefined });
   const results = {};
   const measure = async (name, fn) => {
     await timeLoop(N, fn);
     results[name] = Math.min(await timeLoop(N, fn), await timeLoop(N, fn)) * 1000;
   };
-  await measure("signature (query)", (i) => p.verifySignature(msgs[i].query.signature, TOKEN, msgs[i].query.timestamp, msgs[i].query.nonce));
-  await measure("msg_signature", (i) => p.verifySignature(msgs[i].query.msg_signature, TOKEN, msgs[i].query.timestamp, msgs[i].query.nonce, p.textOf(p.parseXml(msgs[i].body), "Encrypt")));
+  await measure("signature (query)", (i) =>
+    p.verifySignature(msgs[i].query.signature, TOKEN, msgs[i].query.timestamp, msgs[i].query.nonce),
+  );
+  await measure("msg_signature", (i) =>
+    p.verifySignature(
+      msgs[i].query.msg_signature,
+      TOKEN,
+      msgs[i].query.timestamp,
+      msgs[i].query.nonce,
+      p.textOf(p.parseXml(msgs[i].body), "Encrypt"),
+    ),
+  );
   await measure("parse envelope", (i) => p.textOf(p.parseXml(msgs[i].body), "Encrypt"));
   await measure("decrypt", (i) => cipher.decrypt(/<Encrypt><!\[CDATA\[([^\]]+)\]\]>/.exec(msgs[i].body)[1]));
   await measure("parse message", (i) => p.toMessage(p.parseXml(inner[i])));
   await measure("route (dispatch)", (i) => p.echoBot.dispatch(ctx(parsed[i])));
-  await measure("build reply", (i) => p.renderReply({ type: "text", content: parsed[i].Content }, parsed[i].FromUserName, parsed[i].ToUserName, Date.now()));
+  await measure("build reply", (i) =>
+    p.renderReply(
+      { type: "text", content: parsed[i].Content },
+      parsed[i].FromUserName,
+      parsed[i].ToUserName,
+      Date.now(),
+    ),
+  );
   await measure("encrypt + sign reply", async (i) => {
     const enc = await cipher.encrypt(replies[i]);
     return p.renderEncrypted(enc, await p.sign(TOKEN, "1700000000", "1", enc), "1700000000", "1");
@@ -302,12 +412,21 @@ async function tokenFetches(scriptPath) {
     const appid = `wxbenchtoken${String(n).padStart(6, "0")}`;
     fake.register(appid, SECRET);
     const { mf, url } = await startOurs(scriptPath, { WECHAT_APPID: appid }, fake);
-    const hit = () => Promise.all(Array.from({ length: n }, () => fetch(`${url}/admin/menu`, { headers: { authorization: "Bearer bench-admin" } }).then((r) => r.status)));
-    const fetches = () => (fake.app(appid).counts["/cgi-bin/stable_token"] ?? 0) + (fake.app(appid).counts["/cgi-bin/token"] ?? 0);
+    const hit = () =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          fetch(`${url}/admin/menu`, { headers: { authorization: "Bearer bench-admin" } }).then((r) => r.status),
+        ),
+      );
+    const fetches = () =>
+      (fake.app(appid).counts["/cgi-bin/stable_token"] ?? 0) + (fake.app(appid).counts["/cgi-bin/token"] ?? 0);
     const cold = await hit();
     const cold5xx = cold.filter((s) => s >= 500).length;
     const afterCold = fetches();
-    fake.control(new URL("http://fake.control/revoke"), new Request("http://fake.control/revoke", { method: "POST", body: JSON.stringify({ appid, kind: "stable" }) }));
+    fake.control(
+      new URL("http://fake.control/revoke"),
+      new Request("http://fake.control/revoke", { method: "POST", body: JSON.stringify({ appid, kind: "stable" }) }),
+    );
     await new Promise((r) => setTimeout(r, 10));
     const warm = await hit();
     const afterRevoke = fetches() - afterCold;
@@ -338,7 +457,14 @@ async function startup(scriptPath) {
 const started = Date.now();
 log(`bundling into ${out}`);
 const scriptPath = await bundleWorker();
-await build({ entryPoints: [new URL("../test/fakes/wechat-api.ts", import.meta.url).pathname], bundle: true, platform: "node", format: "esm", outfile: join(out, "fake.mjs"), logLevel: "error" });
+await build({
+  entryPoints: [new URL("../test/fakes/wechat-api.ts", import.meta.url).pathname],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile: join(out, "fake.mjs"),
+  logLevel: "error",
+});
 const bundle = readFileSync(scriptPath);
 const p = await bundlePipeline();
 
@@ -352,12 +478,14 @@ const peers = await webotThroughput();
 const counts = haveValgrind() ? await instructionCounts(scriptPath) : null;
 
 // ---------------------------------------------------------------- report
-const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))).version;
+const pkg = (name) =>
+  JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))).version;
 const f0 = (x) => x.toFixed(0);
 const f1 = (x) => x.toFixed(1);
 const f2 = (x) => x.toFixed(2);
 /** A ratio beside its target: three decimals, rounded down, where two would round it onto the target (0.8996 is not 0.90). */
-const vs = (x, target) => (x.toFixed(2) === target.toFixed(2) ? (Math.floor(x * 1000) / 1000).toFixed(3) : x.toFixed(2));
+const vs = (x, target) =>
+  x.toFixed(2) === target.toFixed(2) ? (Math.floor(x * 1000) / 1000).toFixed(3) : x.toFixed(2);
 const cpu = cpus()[0]?.model ?? "unknown";
 const row = (cells) => `| ${cells.join(" | ")} |`;
 const ours = (mode) => http.find((r) => r.mode === mode && r.name === "ours, exactly-once on");
@@ -374,10 +502,47 @@ const md = [
   "",
   "## 1. Callback throughput over HTTP (workerd under Miniflare, no dev proxy)",
   "",
-  row(["mode", "server", "req/s", "p50 ms", "p99 ms", "× bare (best ÷ best)", "× bare (median of rounds)", "× exactly-once off", "wrong replies", "non-2xx"]),
+  row([
+    "mode",
+    "server",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "× bare (best ÷ best)",
+    "× bare (median of rounds)",
+    "× exactly-once off",
+    "wrong replies",
+    "non-2xx",
+  ]),
   row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
-  ...http.map((r) => row([r.mode, r.name, f0(r.rps), f1(r.p50), f1(r.p99), f2(r.vsBare), f2(r.vsBareMedian), r.vsOff === undefined ? "" : f2(r.vsOff), r.name.startsWith("ours") ? String(r.wrong) : "n/a", String(r.non2xx)])),
-  ...peers.map((r) => row([r.mode, "node-webot on Express (Node)", f0(r.rps), f1(r.p50), f1(r.p99), "", "", "", String(r.wrong), String(r.non2xx)])),
+  ...http.map((r) =>
+    row([
+      r.mode,
+      r.name,
+      f0(r.rps),
+      f1(r.p50),
+      f1(r.p99),
+      f2(r.vsBare),
+      f2(r.vsBareMedian),
+      r.vsOff === undefined ? "" : f2(r.vsOff),
+      r.name.startsWith("ours") ? String(r.wrong) : "n/a",
+      String(r.non2xx),
+    ]),
+  ),
+  ...peers.map((r) =>
+    row([
+      r.mode,
+      "node-webot on Express (Node)",
+      f0(r.rps),
+      f1(r.p50),
+      f1(r.p99),
+      "",
+      "",
+      "",
+      String(r.wrong),
+      String(r.non2xx),
+    ]),
+  ),
   "",
   "Replies are checked: every plaintext reply, and every 10th safe-mode reply decrypted and compared, for ours and node-webot's.",
   "",
@@ -391,13 +556,35 @@ const md = [
   "",
   "One Worker isolate is single-threaded, so its saturated throughput is the inverse of its cost per request (runtime overhead included; an upper bound on our own CPU time). Beside it, the workerd process's CPU time per request as /proc counts it during the same run (all of workerd: HTTP, the runtime, our code and, under Miniflare, the Durable Objects), which the load generator's share of the cores disturbs less:",
   "",
-  row(["mode", "ms per request (ours, exactly-once on)", "ms per request (bare)", "ours − bare", "share of the Free plan's 10 ms", "workerd CPU µs/request, ours", "bare", "bare ÷ ours (CPU)", "page faults/request, ours", "bare"]),
+  row([
+    "mode",
+    "ms per request (ours, exactly-once on)",
+    "ms per request (bare)",
+    "ours − bare",
+    "share of the Free plan's 10 ms",
+    "workerd CPU µs/request, ours",
+    "bare",
+    "bare ÷ ours (CPU)",
+    "page faults/request, ours",
+    "bare",
+  ]),
   row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
   ...["plaintext", "safe"].map((mode) => {
     const o = 1000 / ours(mode).rps;
     const bareRun = http.find((r) => r.mode === mode && r.name === "bare");
     const b = 1000 / bareRun.rps;
-    return row([mode, f2(o), f2(b), f2(o - b), `${f1((o / 10) * 100)} %`, f0(ours(mode).cpuUs), f0(bareRun.cpuUs), f2(bareRun.cpuUs / ours(mode).cpuUs), f2(ours(mode).faults), f2(bareRun.faults)]);
+    return row([
+      mode,
+      f2(o),
+      f2(b),
+      f2(o - b),
+      `${f1((o / 10) * 100)} %`,
+      f0(ours(mode).cpuUs),
+      f0(bareRun.cpuUs),
+      f2(bareRun.cpuUs / ours(mode).cpuUs),
+      f2(ours(mode).faults),
+      f2(bareRun.faults),
+    ]);
   }),
   "",
   "Page faults are first touches of memory, counted by /proc; on these virtual machines each costs workerd ~10–20 µs of CPU, and their number moves from run to run (bench/NOTES.md, session 7).",
@@ -406,17 +593,65 @@ const md = [
   "",
   `The table above measures each target on a fresh workerd, its second load, while its memory is still growing: each first touch of a page is a fault, ~10–20 µs of CPU here, and ours grows to a higher level than the floor. In the same rounds, right before or after each of those measurements (the order reversing every other round), the same target was also measured on a workerd kept running for the whole section, warmed up first with ${STEADY_WARM_LOADS} loads (plaintext and safe in turn, ${STEADY_WARM_LOADS * seconds()} s), by when its memory had stopped growing. A Worker on the edge runs in a workerd process that has served load for hours. Medians of the ${ROUNDS} rounds:`,
   "",
-  row(["mode", "server", "req/s", "p50 ms", "p99 ms", "workerd CPU µs/request", "page faults/request", "× bare (median; each round)", "× exactly-once off (median)", "wrong replies", "non-2xx"]),
+  row([
+    "mode",
+    "server",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "workerd CPU µs/request",
+    "page faults/request",
+    "× bare (median; each round)",
+    "× exactly-once off (median)",
+    "wrong replies",
+    "non-2xx",
+  ]),
   row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
-  ...steady.map((r) => row([r.mode, r.name, f0(r.rps), f1(r.p50), f1(r.p99), f0(r.cpuUs), f2(r.faults), r.vsBare === undefined ? "1.00" : `${f2(median(r.vsBare))} (${r.vsBare.map(f2).join(", ")})`, r.vsOff === undefined ? "" : f2(median(r.vsOff)), r.name.startsWith("ours") ? String(r.wrong) : "n/a", String(r.non2xx)])),
+  ...steady.map((r) =>
+    row([
+      r.mode,
+      r.name,
+      f0(r.rps),
+      f1(r.p50),
+      f1(r.p99),
+      f0(r.cpuUs),
+      f2(r.faults),
+      r.vsBare === undefined ? "1.00" : `${f2(median(r.vsBare))} (${r.vsBare.map(f2).join(", ")})`,
+      r.vsOff === undefined ? "" : f2(median(r.vsOff)),
+      r.name.startsWith("ours") ? String(r.wrong) : "n/a",
+      String(r.non2xx),
+    ]),
+  ),
   "",
   "### The same, past Miniflare's entry worker",
   "",
   `Every request above goes through Miniflare's entry worker (it routes the request, clones its \`cf\` object and logs it) before it reaches the Worker; on the edge there is none. Here requests go straight to each Worker's own socket (Miniflare's \`unsafeDirectSockets\`), exactly-once on, ${DIRECT_ROUNDS} rounds with the order reversed in the second, best round shown; the targets are not judged on this, since the issue defines them under Miniflare, but it is the runtime's floor without Miniflare's share, and our cost against it:`,
   "",
-  row(["mode", "server", "req/s", "p50 ms", "p99 ms", "workerd CPU µs/request", "× bare (each round)", "wrong replies", "non-2xx"]),
+  row([
+    "mode",
+    "server",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "workerd CPU µs/request",
+    "× bare (each round)",
+    "wrong replies",
+    "non-2xx",
+  ]),
   row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
-  ...direct.map((r) => row([r.mode, r.name, f0(r.rps), f1(r.p50), f1(r.p99), f0(r.cpuUs), r.ratios === undefined ? "1.00" : r.ratios.map(f2).join(", "), r.name === "bare" ? "n/a" : String(r.wrong), String(r.non2xx)])),
+  ...direct.map((r) =>
+    row([
+      r.mode,
+      r.name,
+      f0(r.rps),
+      f1(r.p50),
+      f1(r.p99),
+      f0(r.cpuUs),
+      r.ratios === undefined ? "1.00" : r.ratios.map(f2).join(", "),
+      r.name === "bare" ? "n/a" : String(r.wrong),
+      String(r.non2xx),
+    ]),
+  ),
   "",
   ...["plaintext", "safe"].map((mode) => {
     const b = direct.find((r) => r.mode === mode && r.name === "bare");
@@ -434,17 +669,36 @@ const md = [
         "",
         row(["mode", "server", "k instructions, main thread", "bare ÷ ours", "k instructions, all threads"]),
         row(["---", "---", "---:", "---:", "---:"]),
-        ...counts.map((r) => row([r.mode, r.name, f1(r.main / 1000), r.name === "bare" ? "1.00" : (r.bare.main / r.main).toFixed(3), f1(r.all / 1000)])),
+        ...counts.map((r) =>
+          row([
+            r.mode,
+            r.name,
+            f1(r.main / 1000),
+            r.name === "bare" ? "1.00" : (r.bare.main / r.main).toFixed(3),
+            f1(r.all / 1000),
+          ]),
+        ),
       ]),
   "",
   "## 2. Protocol work per callback, in-process in Node (same messages)",
   "",
-  row(["mode", "ours µs (node:crypto primitives)", "ours µs (Node's Web Crypto)", "node-webot µs", "ours × faster (node:crypto)", "ours × faster (Web Crypto)"]),
+  row([
+    "mode",
+    "ours µs (node:crypto primitives)",
+    "ours µs (Node's Web Crypto)",
+    "node-webot µs",
+    "ours × faster (node:crypto)",
+    "ours × faster (Web Crypto)",
+  ]),
   row(["---", "---:", "---:", "---:", "---:", "---:"]),
-  ...inproc.map((r) => row([r.mode, f1(r.oursNative), f1(r.oursWebCrypto), f1(r.theirsUs), f2(r.speedup), f2(r.speedupWebCrypto)])),
+  ...inproc.map((r) =>
+    row([r.mode, f1(r.oursNative), f1(r.oursWebCrypto), f1(r.theirsUs), f2(r.speedup), f2(r.speedupWebCrypto)]),
+  ),
   "",
   "Ours: `processCallback` — the Worker's own pipeline (verify, decrypt, parse, route, render, encrypt) on the query and the body text. node-webot: its Express middleware on a request object carrying the same query and `rawBody`. No HTTP on either side; inputs built before timing; exactly-once off on ours (node-webot has none); our log line silenced (node-webot logs nothing).",
-  "Our protocol code takes SHA-1 and raw AES-CBC from `src/wechat/primitives.ts`. In the Worker that is Web Crypto, which workerd computes at once in BoringSSL; the call still costs the runtime a few µs for its promise (section 1's \"" + SIGNED_FLOOR + "\"). Node runs Web Crypto on its thread pool — about 27 µs per SHA-1 and 60 µs per AES call here, against 1.4 µs for `node:crypto` — so the comparison of protocol work uses `node:crypto` primitives, as node-webot does; the Web Crypto column shows the cost of Node's Web Crypto, not of our code.",
+  "Our protocol code takes SHA-1 and raw AES-CBC from `src/wechat/primitives.ts`. In the Worker that is Web Crypto, which workerd computes at once in BoringSSL; the call still costs the runtime a few µs for its promise (section 1's \"" +
+    SIGNED_FLOOR +
+    "\"). Node runs Web Crypto on its thread pool — about 27 µs per SHA-1 and 60 µs per AES call here, against 1.4 µs for `node:crypto` — so the comparison of protocol work uses `node:crypto` primitives, as node-webot does; the Web Crypto column shows the cost of Node's Web Crypto, not of our code.",
   "",
   "## 3. Where one safe-mode callback's time goes (in-process, Node, node:crypto primitives)",
   "",
@@ -473,21 +727,56 @@ const md = [
   "",
   row(["target", "result", "met"]),
   row(["---", "---", "---"]),
-  row([`plaintext ≥ 0.85× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`, `${vs(ours("plaintext").vsBareMedian, 0.85)} (${f2(ours("plaintext").vsBare)})`, ours("plaintext").vsBareMedian >= 0.85 ? "yes" : "no"]),
-  row([`safe mode ≥ 0.7× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`, `${vs(ours("safe").vsBareMedian, 0.7)} (${f2(ours("safe").vsBare)})`, ours("safe").vsBareMedian >= 0.7 ? "yes" : "no"]),
-  ...[["plaintext", 0.85], ["safe", 0.7]].map(([mode, target]) => {
+  row([
+    `plaintext ≥ 0.85× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`,
+    `${vs(ours("plaintext").vsBareMedian, 0.85)} (${f2(ours("plaintext").vsBare)})`,
+    ours("plaintext").vsBareMedian >= 0.85 ? "yes" : "no",
+  ]),
+  row([
+    `safe mode ≥ 0.7× bare, exactly-once on, fresh workerd (median of ${ROUNDS} rounds; best ÷ best)`,
+    `${vs(ours("safe").vsBareMedian, 0.7)} (${f2(ours("safe").vsBare)})`,
+    ours("safe").vsBareMedian >= 0.7 ? "yes" : "no",
+  ]),
+  ...[
+    ["plaintext", 0.85],
+    ["safe", 0.7],
+  ].map(([mode, target]) => {
     const m = median(steadyByRound[mode].vsBare);
-    return row([`${mode} ≥ ${target}× bare, exactly-once on, at steady state (median of ${ROUNDS} rounds)`, vs(m, target), m >= target ? "yes" : "no"]);
+    return row([
+      `${mode} ≥ ${target}× bare, exactly-once on, at steady state (median of ${ROUNDS} rounds)`,
+      vs(m, target),
+      m >= target ? "yes" : "no",
+    ]);
   }),
   ...["plaintext", "safe"].map((mode) => {
     const m = median(onOffByRound[mode]);
     const s = median(steadyByRound[mode].onVsOff);
-    return row([`exactly-once on ≥ 0.9× off (${mode}; median of the per-round ratios; fresh, and at steady state)`, `${vs(m, 0.9)}; ${vs(s, 0.9)}`, m >= 0.9 && s >= 0.9 ? "yes" : m >= 0.9 || s >= 0.9 ? `${m >= 0.9 ? "fresh" : "steady"} only` : "no"]);
+    return row([
+      `exactly-once on ≥ 0.9× off (${mode}; median of the per-round ratios; fresh, and at steady state)`,
+      `${vs(m, 0.9)}; ${vs(s, 0.9)}`,
+      m >= 0.9 && s >= 0.9 ? "yes" : m >= 0.9 || s >= 0.9 ? `${m >= 0.9 ? "fresh" : "steady"} only` : "no",
+    ]);
   }),
-  row(["protocol work ≥ 2× faster than node-webot (plaintext, same crypto library)", f2(inproc[0].speedup), inproc[0].speedup >= 2 ? "yes" : "no"]),
-  row(["protocol work ≥ 2× faster than node-webot (safe, same crypto library)", f2(inproc[1].speedup), inproc[1].speedup >= 2 ? "yes" : "no"]),
-  row(["CPU per plaintext callback < 1 ms", `${f2(1000 / ours("plaintext").rps)} ms`, 1000 / ours("plaintext").rps < 1 ? "yes" : "no"]),
-  row(["token: exactly 1 upstream fetch at every concurrency", tokens.map((r) => r.afterCold).join(", "), tokens.every((r) => r.afterCold === 1 && r.afterRevoke === 1) ? "yes" : "no"]),
+  row([
+    "protocol work ≥ 2× faster than node-webot (plaintext, same crypto library)",
+    f2(inproc[0].speedup),
+    inproc[0].speedup >= 2 ? "yes" : "no",
+  ]),
+  row([
+    "protocol work ≥ 2× faster than node-webot (safe, same crypto library)",
+    f2(inproc[1].speedup),
+    inproc[1].speedup >= 2 ? "yes" : "no",
+  ]),
+  row([
+    "CPU per plaintext callback < 1 ms",
+    `${f2(1000 / ours("plaintext").rps)} ms`,
+    1000 / ours("plaintext").rps < 1 ? "yes" : "no",
+  ]),
+  row([
+    "token: exactly 1 upstream fetch at every concurrency",
+    tokens.map((r) => r.afterCold).join(", "),
+    tokens.every((r) => r.afterCold === 1 && r.afterRevoke === 1) ? "yes" : "no",
+  ]),
   row(["bundle < 100 KiB gzip", `${f1(gz / 1024)} KiB`, gz < 100 * 1024 ? "yes" : "no"]),
   "",
 ];

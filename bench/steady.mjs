@@ -12,7 +12,20 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { assertAllRight, bundleWorker, inRoundOrder, log, measureRun, measureWorker, median, out, startBare, startOurs, startTracked, warmUp } from "./lib.mjs";
+import {
+  assertAllRight,
+  bundleWorker,
+  inRoundOrder,
+  log,
+  measureRun,
+  measureWorker,
+  median,
+  out,
+  startBare,
+  startOurs,
+  startTracked,
+  warmUp,
+} from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -39,8 +52,12 @@ for (let round = 0; round < Number(args.rounds); round++) {
   for (const name of inRoundOrder(Object.keys(starters), round)) {
     const check = name !== "bare";
     results.fresh[name].push(assertAllRight(await measureRun(starters[name], args.mode, { check }), `${name}, fresh`));
-    results.steady[name].push(assertAllRight(await measureWorker(steady[name], args.mode, { check }), `${name}, steady`));
-    log(`round ${round + 1} ${name}: fresh ${results.fresh[name].at(-1).rps.toFixed(0)} req/s, steady ${results.steady[name].at(-1).rps.toFixed(0)} req/s`);
+    results.steady[name].push(
+      assertAllRight(await measureWorker(steady[name], args.mode, { check }), `${name}, steady`),
+    );
+    log(
+      `round ${round + 1} ${name}: fresh ${results.fresh[name].at(-1).rps.toFixed(0)} req/s, steady ${results.steady[name].at(-1).rps.toFixed(0)} req/s`,
+    );
   }
 }
 for (const worker of Object.values(steady)) await worker.mf.dispose();

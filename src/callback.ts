@@ -79,7 +79,11 @@ export interface CallbackAnswer {
 }
 
 /** `POST /wechat`: one message or event, answered with a passive reply. */
-export async function handleCallback<E extends Env>(request: Request, query: QueryParams, ctx: CallbackContext<E>): Promise<Response> {
+export async function handleCallback<E extends Env>(
+  request: Request,
+  query: QueryParams,
+  ctx: CallbackContext<E>,
+): Promise<Response> {
   const answer = await processCallback(query, () => readBody(request), ctx);
   return new Response(answer.body, { status: answer.status, headers: answer.xml ? XML : TEXT });
 }
@@ -141,7 +145,14 @@ export async function processCallback<E extends Env>(
       const local = recentDelivery(key, now);
       if (local !== undefined) {
         return local.state === "replied" && local.reply !== undefined
-          ? answer(replyForRetry(local.reply, message.FromUserName, message.ToUserName, now), "retry_reply", fields, encrypted, config, started)
+          ? answer(
+              replyForRetry(local.reply, message.FromUserName, message.ToUserName, now),
+              "retry_reply",
+              fields,
+              encrypted,
+              config,
+              started,
+            )
           : answer("success", "retry_success", fields, encrypted, config, started);
       }
       // A first delivery's `running` record (and this isolate's memory of it) is written
@@ -153,7 +164,14 @@ export async function processCallback<E extends Env>(
         if (claim.state !== "new") {
           const again = claim.reply !== undefined ? await stub.takeForRetry(key) : null;
           return again !== null
-            ? answer(replyForRetry(again, message.FromUserName, message.ToUserName, Date.now()), "retry_reply", fields, encrypted, config, started)
+            ? answer(
+                replyForRetry(again, message.FromUserName, message.ToUserName, Date.now()),
+                "retry_reply",
+                fields,
+                encrypted,
+                config,
+                started,
+              )
             : answer("success", "retry_success", fields, encrypted, config, started);
         }
       }
@@ -201,8 +219,8 @@ export async function processCallback<E extends Env>(
       if (ledger !== null) rememberDelivery(key, { state: "deferred" }, now);
       // Past the deadline: answer now, deliver later through the customer-service API.
       ctx.waitUntil(
-        deliverDeferred(env, message, key, ledger === null ? null : ledgerStub(ledger, shard), reply!, started).catch((e) =>
-          log("deferred", { ...fields, outcome: "error", ...describeError(e) }),
+        deliverDeferred(env, message, key, ledger === null ? null : ledgerStub(ledger, shard), reply!, started).catch(
+          (e) => log("deferred", { ...fields, outcome: "error", ...describeError(e) }),
         ),
       );
       return answer("success", "deferred", fields, encrypted, config, started);
@@ -212,7 +230,8 @@ export async function processCallback<E extends Env>(
     const xml = wrapReply(body, message.FromUserName, message.ToUserName, now);
     fields.reply = settled.type;
     if (ledger !== null) {
-      const record = body === "success" ? { key, state: "done" as const } : { key, state: "replied" as const, reply: body };
+      const record =
+        body === "success" ? { key, state: "done" as const } : { key, state: "replied" as const, reply: body };
       // A first delivery with a synchronous handler has not awaited since the check above,
       // so this isolate cannot have remembered the message meanwhile.
       if (firstDelivery && reply === undefined) rememberFirst(key, record, now);
@@ -226,7 +245,11 @@ export async function processCallback<E extends Env>(
 }
 
 /** The bot's reply: a Reply when the handler was synchronous, else a promise; a handler's error becomes `onError`'s reply. */
-function startHandler<E extends Env>(bot: Bot<E>, context: Context<Message, E>, onError: (e: unknown) => Reply): Reply | Promise<Reply> {
+function startHandler<E extends Env>(
+  bot: Bot<E>,
+  context: Context<Message, E>,
+  onError: (e: unknown) => Reply,
+): Reply | Promise<Reply> {
   try {
     const handled = bot.handle(context);
     return handled instanceof Promise ? handled.catch(onError) : handled;
@@ -253,7 +276,14 @@ class HandlerContext<E extends Env> implements Context<Message, E> {
 }
 
 /** A 200 answer, encrypted when the message was, and its callback log line. */
-function answer(xml: string, outcome: string, fields: CallbackFields, encrypted: boolean, config: CallbackConfig, started: number): CallbackAnswer | Promise<CallbackAnswer> {
+function answer(
+  xml: string,
+  outcome: string,
+  fields: CallbackFields,
+  encrypted: boolean,
+  config: CallbackConfig,
+  started: number,
+): CallbackAnswer | Promise<CallbackAnswer> {
   if (xml === "success" || !encrypted) return logged(xml, xml, outcome, fields, started);
   // Returned, not awaited, by processCallback: a failure here is turned into its answer here.
   return encryptReply(xml, config).then(
@@ -271,7 +301,15 @@ function logged(xml: string, body: string, outcome: string, fields: CallbackFiel
   if (fields.handler !== undefined) log("callback", { ...fields, outcome, status: 200, ms: now - started });
   else {
     const unlogged = outcome === "replied" ? routineLine(now) : 0;
-    if (unlogged !== undefined) logCallback(fields.mode as string, fields.type as string, fields.reply as string | undefined, outcome, now - started, unlogged);
+    if (unlogged !== undefined)
+      logCallback(
+        fields.mode as string,
+        fields.type as string,
+        fields.reply as string | undefined,
+        outcome,
+        now - started,
+        unlogged,
+      );
   }
   return { status: 200, body, xml: xml !== "success" };
 }
@@ -319,7 +357,11 @@ const TIMESTAMP = /^\d{1,12}$/;
  * signature: `signed` settles to whether it holds. Not an async function, so
  * that the callback's await on it waits on the digest's promise alone.
  */
-function checkQuery(q: QueryParams, config: CallbackConfig, now: number): { timestamp: string; nonce: string; signed: Promise<boolean> } {
+function checkQuery(
+  q: QueryParams,
+  config: CallbackConfig,
+  now: number,
+): { timestamp: string; nonce: string; signed: Promise<boolean> } {
   const signature = q.get("signature");
   const timestamp = q.get("timestamp");
   const nonce = q.get("nonce");

@@ -63,7 +63,10 @@ function readCallbackConfig(env: Env): CallbackConfig {
   const exactly = env.EXACTLY_ONCE ?? "on";
   if (exactly !== "on" && exactly !== "off") throw new ConfigError("EXACTLY_ONCE", "must be `on` or `off`");
   if (exactly === "on" && !env.DELIVERY_LEDGER) {
-    throw new ConfigError("DELIVERY_LEDGER", "binding is missing: see wrangler.toml [[durable_objects.bindings]] (or set EXACTLY_ONCE=off)");
+    throw new ConfigError(
+      "DELIVERY_LEDGER",
+      "binding is missing: see wrangler.toml [[durable_objects.bindings]] (or set EXACTLY_ONCE=off)",
+    );
   }
   return {
     token,
@@ -90,7 +93,10 @@ function readCipher(env: Env): Promise<MessageCipher> | ConfigError {
   }
   const appId = env.WECHAT_APPID;
   if (typeof appId !== "string" || appId.length === 0) {
-    return new ConfigError("WECHAT_APPID", "is not set, but encrypted messages need it: set it in wrangler.toml [vars]");
+    return new ConfigError(
+      "WECHAT_APPID",
+      "is not set, but encrypted messages need it: set it in wrangler.toml [vars]",
+    );
   }
   return MessageCipher.create(key, appId);
 }
@@ -112,7 +118,10 @@ export const apiConfig = memoized(readApiConfig);
 function readApiConfig(env: Env): ApiConfig {
   const appId = env.WECHAT_APPID;
   if (typeof appId !== "string" || !/^wx[0-9A-Za-z]{6,30}$/.test(appId)) {
-    throw new ConfigError("WECHAT_APPID", appId ? "is not an AppID (wx…)" : "is not set: set it in wrangler.toml [vars]");
+    throw new ConfigError(
+      "WECHAT_APPID",
+      appId ? "is not an AppID (wx…)" : "is not set: set it in wrangler.toml [vars]",
+    );
   }
   const appSecret = env.WECHAT_APPSECRET;
   if (typeof appSecret !== "string" || appSecret.length === 0) {
@@ -125,11 +134,14 @@ function readApiConfig(env: Env): ApiConfig {
   } catch {
     throw new ConfigError("WECHAT_API_BASE", "is not a URL");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError("WECHAT_API_BASE", "must be an http(s) URL");
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new ConfigError("WECHAT_API_BASE", "must be an http(s) URL");
   const mode = env.WECHAT_TOKEN_MODE || "stable";
-  if (mode !== "stable" && mode !== "classic") throw new ConfigError("WECHAT_TOKEN_MODE", "must be `stable` or `classic`");
+  if (mode !== "stable" && mode !== "classic")
+    throw new ConfigError("WECHAT_TOKEN_MODE", "must be `stable` or `classic`");
   if (!env.WECHAT_KV) throw new ConfigError("WECHAT_KV", "binding is missing: see wrangler.toml [[kv_namespaces]]");
-  if (!env.TOKEN_BROKER) throw new ConfigError("TOKEN_BROKER", "binding is missing: see wrangler.toml [[durable_objects.bindings]]");
+  if (!env.TOKEN_BROKER)
+    throw new ConfigError("TOKEN_BROKER", "binding is missing: see wrangler.toml [[durable_objects.bindings]]");
   return {
     appId,
     appSecret,
@@ -170,7 +182,12 @@ export const webConfig = memoized(readWebConfig);
 function readWebConfig(env: Env): WebConfig {
   const secret = env.SESSION_SECRET;
   if (typeof secret !== "string" || secret.length < 32) {
-    throw new ConfigError("SESSION_SECRET", secret ? "must be at least 32 characters" : "is not set: `wrangler secret put SESSION_SECRET` (a long random string)");
+    throw new ConfigError(
+      "SESSION_SECRET",
+      secret
+        ? "must be at least 32 characters"
+        : "is not set: `wrangler secret put SESSION_SECRET` (a long random string)",
+    );
   }
   const origins = new Set<string>();
   for (const item of (env.JSSDK_ALLOWED_ORIGINS ?? "").split(/[\s,]+/).filter(Boolean)) {
@@ -178,7 +195,10 @@ function readWebConfig(env: Env): WebConfig {
     try {
       origin = new URL(item).origin;
     } catch {
-      throw new ConfigError("JSSDK_ALLOWED_ORIGINS", "must list origins such as https://example.com, separated by commas");
+      throw new ConfigError(
+        "JSSDK_ALLOWED_ORIGINS",
+        "must list origins such as https://example.com, separated by commas",
+      );
     }
     origins.add(origin);
   }

@@ -24,7 +24,12 @@ describe("authorization", () => {
     ["another scheme", { authorization: `Basic ${env.ADMIN_TOKEN}` }],
   ])("%s: 401 and no upstream call", async (_, headers) => {
     const t = await newApp();
-    for (const [method, path] of [["GET", "/admin/qrcode?scene=1"], ["GET", "/admin/menu"], ["PUT", "/admin/menu"], ["DELETE", "/admin/menu"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/admin/qrcode?scene=1"],
+      ["GET", "/admin/menu"],
+      ["PUT", "/admin/menu"],
+      ["DELETE", "/admin/menu"],
+    ] as const) {
       const res = await app.request(`https://worker.test${path}`, { method, headers }, t.env);
       expect(res.status).toBe(401);
     }
@@ -33,8 +38,13 @@ describe("authorization", () => {
 
   it("refuses everything while ADMIN_TOKEN is unset, even a matching empty bearer", async () => {
     const t = await newApp({ ADMIN_TOKEN: undefined });
-    expect((await app.request("https://worker.test/admin/menu", { headers: { authorization: "Bearer " } }, t.env)).status).toBe(401);
-    expect((await app.request("https://worker.test/admin/menu", { headers: { authorization: "Bearer undefined" } }, t.env)).status).toBe(401);
+    expect(
+      (await app.request("https://worker.test/admin/menu", { headers: { authorization: "Bearer " } }, t.env)).status,
+    ).toBe(401);
+    expect(
+      (await app.request("https://worker.test/admin/menu", { headers: { authorization: "Bearer undefined" } }, t.env))
+        .status,
+    ).toBe(401);
     const body = await (await app.request("https://worker.test/admin/menu", {}, t.env)).json<{ message: string }>();
     expect(body.message).toContain("ADMIN_TOKEN");
   });
@@ -48,7 +58,11 @@ describe("GET /admin/qrcode", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await res.text();
     const sent = (await t.state()).sent.at(-1)!;
-    expect(sent.body).toEqual({ action_name: "QR_STR_SCENE", expire_seconds: 604800, action_info: { scene: { scene_str: "spring-campaign" } } });
+    expect(sent.body).toEqual({
+      action_name: "QR_STR_SCENE",
+      expire_seconds: 604800,
+      action_info: { scene: { scene_str: "spring-campaign" } },
+    });
     const m = /<img src="https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/showqrcode\?ticket=([^"]+)"/.exec(html);
     expect(m).not.toBeNull();
     const ticket = decodeURIComponent(m![1]!);
@@ -63,10 +77,15 @@ describe("GET /admin/qrcode", () => {
     const res = await req(t.env, "/admin/qrcode?scene=42", { headers: { accept: "application/json" } });
     const body = await res.json<Record<string, unknown>>();
     expect(Object.keys(body).sort()).toEqual(["expire_seconds", "image", "ticket", "url"]);
-    expect(body["image"]).toBe(`https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=${encodeURIComponent(body["ticket"] as string)}`);
+    expect(body["image"]).toBe(
+      `https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=${encodeURIComponent(body["ticket"] as string)}`,
+    );
     expect(body["url"]).toMatch(/^http:\/\/weixin\.qq\.com\/q\//);
     expect(body["expire_seconds"]).toBe(604800);
-    expect((await t.state()).sent.at(-1)!.body).toMatchObject({ action_name: "QR_SCENE", action_info: { scene: { scene_id: 42 } } });
+    expect((await t.state()).sent.at(-1)!.body).toMatchObject({
+      action_name: "QR_SCENE",
+      action_info: { scene: { scene_id: 42 } },
+    });
   });
 
   it.each([
@@ -113,7 +132,9 @@ describe("GET /admin/qrcode", () => {
 
   it("escapes everything on the page", async () => {
     const t = await newApp();
-    const html = await (await req(t.env, `/admin/qrcode?scene=${encodeURIComponent('<script>alert("x")</script>')}`)).text();
+    const html = await (
+      await req(t.env, `/admin/qrcode?scene=${encodeURIComponent('<script>alert("x")</script>')}`)
+    ).text();
     expect(html).not.toContain("<script>");
     expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
   });
@@ -137,7 +158,11 @@ describe("GET /admin/qrcode", () => {
     const t = await newApp({}, { secret: "another-secret" });
     const res = await req(t.env, "/admin/qrcode?scene=1");
     expect(res.status).toBe(502);
-    expect(await res.json()).toMatchObject({ error: "wechat_error", errcode: 40125, errmsg: expect.stringContaining("invalid appsecret") });
+    expect(await res.json()).toMatchObject({
+      error: "wechat_error",
+      errcode: 40125,
+      errmsg: expect.stringContaining("invalid appsecret"),
+    });
   });
 });
 
@@ -148,7 +173,13 @@ const MENU = {
       name: "菜单",
       sub_button: [
         { type: "view", name: "搜索", url: "http://www.soso.com/" },
-        { type: "miniprogram", name: "wxa", url: "http://mp.weixin.qq.com", appid: "wx286b93c14bbf93aa", pagepath: "pages/lunar/index" },
+        {
+          type: "miniprogram",
+          name: "wxa",
+          url: "http://mp.weixin.qq.com",
+          appid: "wx286b93c14bbf93aa",
+          pagepath: "pages/lunar/index",
+        },
         { type: "click", name: "赞一下我们", key: "V1001_GOOD" },
       ],
     },
@@ -159,7 +190,11 @@ describe("/admin/menu", () => {
   it("PUT publishes, GET reads it back, DELETE removes it", async () => {
     const t = await newApp();
     expect((await req(t.env, "/admin/menu")).status).toBe(404);
-    const put = await req(t.env, "/admin/menu", { method: "PUT", body: JSON.stringify(MENU), headers: { "content-type": "application/json" } });
+    const put = await req(t.env, "/admin/menu", {
+      method: "PUT",
+      body: JSON.stringify(MENU),
+      headers: { "content-type": "application/json" },
+    });
     expect(put.status).toBe(200);
     expect((await t.state()).menu).toEqual(MENU);
     const got = await (await req(t.env, "/admin/menu")).json<{ menu: unknown }>();
@@ -178,20 +213,46 @@ describe("/admin/menu", () => {
     ["not JSON", "{", /JSON/],
     ["no button array", { buttons: [] }, /button/],
     ["no buttons", { button: [] }, /1 to 3/],
-    ["4 buttons", { button: Array.from({ length: 4 }, (_, i) => ({ type: "click", name: `b${i}`, key: `k${i}` })) }, /1 to 3/],
-    ["6 sub-buttons", { button: [{ name: "m", sub_button: Array.from({ length: 6 }, (_, i) => ({ type: "click", name: `s${i}`, key: `k${i}` })) }] }, /5 sub_buttons/],
+    [
+      "4 buttons",
+      { button: Array.from({ length: 4 }, (_, i) => ({ type: "click", name: `b${i}`, key: `k${i}` })) },
+      /1 to 3/,
+    ],
+    [
+      "6 sub-buttons",
+      {
+        button: [
+          {
+            name: "m",
+            sub_button: Array.from({ length: 6 }, (_, i) => ({ type: "click", name: `s${i}`, key: `k${i}` })),
+          },
+        ],
+      },
+      /5 sub_buttons/,
+    ],
     ["a name over 16 bytes", { button: [{ type: "click", name: "一二三四五六", key: "k" }] }, /16 bytes/],
-    ["a sub name over 60 bytes", { button: [{ name: "m", sub_button: [{ type: "click", name: "字".repeat(21), key: "k" }] }] }, /60 bytes/],
+    [
+      "a sub name over 60 bytes",
+      { button: [{ name: "m", sub_button: [{ type: "click", name: "字".repeat(21), key: "k" }] }] },
+      /60 bytes/,
+    ],
     ["a view without url", { button: [{ type: "view", name: "v" }] }, /needs url/],
     ["a click without key", { button: [{ type: "click", name: "c" }] }, /needs key/],
     ["an unknown type", { button: [{ type: "teleport", name: "t", key: "k" }] }, /type/],
     ["no name", { button: [{ type: "click", key: "k" }] }, /name/],
-    ["three levels", { button: [{ name: "m", sub_button: [{ name: "s", sub_button: [{ type: "click", name: "x", key: "k" }] }] }] }, /two levels/],
+    [
+      "three levels",
+      { button: [{ name: "m", sub_button: [{ name: "s", sub_button: [{ type: "click", name: "x", key: "k" }] }] }] },
+      /two levels/,
+    ],
     ["a view with a javascript: url", { button: [{ type: "view", name: "v", url: "javascript:alert(1)" }] }, /http/],
   ];
   it.each(bad)("PUT with %s: 400 and no upstream call", async (_, menu, message) => {
     const t = await newApp();
-    const res = await req(t.env, "/admin/menu", { method: "PUT", body: typeof menu === "string" ? menu : JSON.stringify(menu) });
+    const res = await req(t.env, "/admin/menu", {
+      method: "PUT",
+      body: typeof menu === "string" ? menu : JSON.stringify(menu),
+    });
     expect(res.status).toBe(400);
     expect((await res.json<{ message: string }>()).message).toMatch(message);
     expect((await t.state()).counts).toEqual({});

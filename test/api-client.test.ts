@@ -18,20 +18,45 @@ const CUSTOM: CustomMessage[] = [
   { msgtype: "image", image: { media_id: "MEDIA" } },
   { msgtype: "voice", voice: { media_id: "MEDIA" } },
   { msgtype: "video", video: { media_id: "MEDIA", thumb_media_id: "T", title: "t", description: "d" } },
-  { msgtype: "music", music: { title: "t", description: "d", musicurl: "http://m/1.mp3", hqmusicurl: "http://m/2.mp3", thumb_media_id: "T" } },
+  {
+    msgtype: "music",
+    music: {
+      title: "t",
+      description: "d",
+      musicurl: "http://m/1.mp3",
+      hqmusicurl: "http://m/2.mp3",
+      thumb_media_id: "T",
+    },
+  },
   { msgtype: "news", news: { articles: [{ title: "t", description: "d", url: "http://u", picurl: "http://p" }] } },
   { msgtype: "mpnews", mpnews: { media_id: "MEDIA" } },
   { msgtype: "mpnewsarticle", mpnewsarticle: { article_id: "ARTICLE" } },
-  { msgtype: "msgmenu", msgmenu: { head_content: "您对本次服务是否满意呢?", list: [{ id: "101", content: "满意" }, { id: "102", content: "不满意" }], tail_content: "欢迎再次光临" } },
+  {
+    msgtype: "msgmenu",
+    msgmenu: {
+      head_content: "您对本次服务是否满意呢?",
+      list: [
+        { id: "101", content: "满意" },
+        { id: "102", content: "不满意" },
+      ],
+      tail_content: "欢迎再次光临",
+    },
+  },
   { msgtype: "wxcard", wxcard: { card_id: "CARD" } },
-  { msgtype: "miniprogrampage", miniprogrampage: { title: "t", appid: "wxapp", pagepath: "pages/index", thumb_media_id: "T" } },
+  {
+    msgtype: "miniprogrampage",
+    miniprogrampage: { title: "t", appid: "wxapp", pagepath: "pages/index", thumb_media_id: "T" },
+  },
 ];
 
 describe("customer-service messages", () => {
   it.each(CUSTOM.map((m) => [m.msgtype, m] as const))("sends %s as WeChat expects", async (_, message) => {
     const t = await newApp();
     await new WeChatApi(t.env).message.sendCustom(OPENID, message);
-    expect((await t.state()).sent.at(-1)).toEqual({ path: "/cgi-bin/message/custom/send", body: { touser: OPENID, ...message } });
+    expect((await t.state()).sent.at(-1)).toEqual({
+      path: "/cgi-bin/message/custom/send",
+      body: { touser: OPENID, ...message },
+    });
   });
 
   it("names the customer-service account when asked", async () => {
@@ -50,7 +75,9 @@ describe("customer-service messages", () => {
     ["a follower id with spaces", "o x", CUSTOM[0]],
   ])("refuses %s before sending", async (_, to, message) => {
     const t = await newApp();
-    await expect(new WeChatApi(t.env).message.sendCustom(to, message as CustomMessage)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(new WeChatApi(t.env).message.sendCustom(to, message as CustomMessage)).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
     expect((await t.state()).counts).toEqual({});
   });
 
@@ -66,8 +93,14 @@ describe("customer-service messages", () => {
     expect(replyToCustomMessage(reply.text("hi"))).toEqual({ msgtype: "text", text: { content: "hi" } });
     expect(replyToCustomMessage(reply.image("m"))).toEqual({ msgtype: "image", image: { media_id: "m" } });
     expect(replyToCustomMessage(reply.voice("m"))).toEqual({ msgtype: "voice", voice: { media_id: "m" } });
-    expect(replyToCustomMessage(reply.video({ mediaId: "m", title: "t" }))).toMatchObject({ msgtype: "video", video: { media_id: "m", title: "t" } });
-    expect(replyToCustomMessage(reply.music({ thumbMediaId: "t", musicUrl: "http://m" }))).toMatchObject({ msgtype: "music", music: { thumb_media_id: "t", musicurl: "http://m" } });
+    expect(replyToCustomMessage(reply.video({ mediaId: "m", title: "t" }))).toMatchObject({
+      msgtype: "video",
+      video: { media_id: "m", title: "t" },
+    });
+    expect(replyToCustomMessage(reply.music({ thumbMediaId: "t", musicUrl: "http://m" }))).toMatchObject({
+      msgtype: "music",
+      music: { thumb_media_id: "t", musicurl: "http://m" },
+    });
     expect(replyToCustomMessage(reply.news({ title: "a", url: "http://u", picUrl: "http://p" }))).toEqual({
       msgtype: "news",
       news: { articles: [{ title: "a", description: undefined, url: "http://u", picurl: "http://p" }] },

@@ -7,7 +7,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { base64ToBytes, base64ToScratch, bytesToBase64, bytesToHex, hexEqualsBytes, scratch } from "../src/wechat/bytes";
+import {
+  base64ToBytes,
+  base64ToScratch,
+  bytesToBase64,
+  bytesToHex,
+  hexEqualsBytes,
+  scratch,
+} from "../src/wechat/bytes";
 
 const STRICT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 function reference(text: string): number[] | null {
@@ -50,9 +57,12 @@ describe("base64", () => {
     expect(bytesToBase64(new Uint8Array(bytes))).toBe(text);
   });
 
-  it.each(["Q", "QQ=", "QQ", "Q===", "=QQQ", "QQ=Q", "QUJD\n", " QUJD", "QUJ-", "QUJ_", "QUJD===="])("refuses %j", (text) => {
-    expect(base64ToBytes(text)).toBeNull();
-  });
+  it.each(["Q", "QQ=", "QQ", "Q===", "=QQQ", "QQ=Q", "QUJD\n", " QUJD", "QUJ-", "QUJ_", "QUJD===="])(
+    "refuses %j",
+    (text) => {
+      expect(base64ToBytes(text)).toBeNull();
+    },
+  );
 });
 
 describe("scratch buffer", () => {
@@ -87,10 +97,15 @@ describe("scratch buffer", () => {
 describe("hexEqualsBytes", () => {
   // Independent of bytes.ts: the hex of the bytes, compared case-insensitively, digits only.
   const oracle = (hex: string, bytes: Uint8Array) =>
-    /^[0-9a-fA-F]*$/.test(hex) && hex.toLowerCase() === Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    /^[0-9a-fA-F]*$/.test(hex) &&
+    hex.toLowerCase() === Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
   it("agrees with decoding the hex and comparing, for digests and near misses", () => {
-    const hexish = fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEFgG -\u00e9"), minLength: 38, maxLength: 42 });
+    const hexish = fc.string({
+      unit: fc.constantFrom(..."0123456789abcdefABCDEFgG -\u00e9"),
+      minLength: 38,
+      maxLength: 42,
+    });
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), hexish, fc.nat(39), (bytes, noise, at) => {
         const hex = bytesToHex(bytes);
@@ -104,9 +119,12 @@ describe("hexEqualsBytes", () => {
     );
   });
 
-  it.each(["", "0".repeat(39), "0".repeat(41), "g".repeat(40), " ".repeat(40)])("is false for %j against a zero digest", (hex) => {
-    expect(hexEqualsBytes(hex, new Uint8Array(20))).toBe(false);
-  });
+  it.each(["", "0".repeat(39), "0".repeat(41), "g".repeat(40), " ".repeat(40)])(
+    "is false for %j against a zero digest",
+    (hex) => {
+      expect(hexEqualsBytes(hex, new Uint8Array(20))).toBe(false);
+    },
+  );
 
   it("is true for a zero digest's own hex", () => {
     expect(hexEqualsBytes("0".repeat(40), new Uint8Array(20))).toBe(true);

@@ -31,7 +31,13 @@ const MESSAGES: Record<string, Record<string, unknown>> = {
   voice: { MsgType: "voice", MediaId: "media_2", Format: "amr", Recognition: "腾讯微信团队", MediaId16K: "m16" },
   video: { MsgType: "video", MediaId: "media_3", ThumbMediaId: "thumb_3" },
   shortvideo: { MsgType: "shortvideo", MediaId: "media_4", ThumbMediaId: "thumb_4" },
-  location: { MsgType: "location", Location_X: "23.134521", Location_Y: "113.358803", Scale: "20", Label: "广州市天河区" },
+  location: {
+    MsgType: "location",
+    Location_X: "23.134521",
+    Location_Y: "113.358803",
+    Scale: "20",
+    Label: "广州市天河区",
+  },
   link: { MsgType: "link", Title: "公众平台官网链接", Description: "desc", Url: "https://mp.weixin.qq.com" },
   file: { MsgType: "file", Title: "a.pdf", Description: "", FileKey: "k", FileMd5: "5a75aa", FileTotalLen: "10240" },
 };
@@ -45,8 +51,16 @@ const EVENTS: Record<string, Record<string, unknown>> = {
   VIEW: { Event: "VIEW", EventKey: "https://www.qq.com/", MenuId: "1" },
   scancode_push: { Event: "scancode_push", EventKey: "6", ScanCodeInfo: { ScanType: "qrcode", ScanResult: "1" } },
   scancode_waitmsg: { Event: "scancode_waitmsg", EventKey: "6", ScanCodeInfo: { ScanType: "qrcode", ScanResult: "2" } },
-  pic_sysphoto: { Event: "pic_sysphoto", EventKey: "6", SendPicsInfo: { Count: "1", PicList: [{ PicMd5Sum: "1b5f7c23b5bf75682a53e7b6d163e185" }] } },
-  pic_photo_or_album: { Event: "pic_photo_or_album", EventKey: "6", SendPicsInfo: { Count: "2", PicList: [{ PicMd5Sum: "a" }, { PicMd5Sum: "b" }] } },
+  pic_sysphoto: {
+    Event: "pic_sysphoto",
+    EventKey: "6",
+    SendPicsInfo: { Count: "1", PicList: [{ PicMd5Sum: "1b5f7c23b5bf75682a53e7b6d163e185" }] },
+  },
+  pic_photo_or_album: {
+    Event: "pic_photo_or_album",
+    EventKey: "6",
+    SendPicsInfo: { Count: "2", PicList: [{ PicMd5Sum: "a" }, { PicMd5Sum: "b" }] },
+  },
   pic_weixin: { Event: "pic_weixin", EventKey: "6", SendPicsInfo: { Count: "1", PicList: [{ PicMd5Sum: "c" }] } },
   location_select: {
     Event: "location_select",
@@ -55,8 +69,13 @@ const EVENTS: Record<string, Record<string, unknown>> = {
   },
   TEMPLATESENDJOBFINISH: { Event: "TEMPLATESENDJOBFINISH", MsgID: "9223372036854775807", Status: "success" },
   MASSSENDJOBFINISH: {
-    Event: "MASSSENDJOBFINISH", MsgID: "1000001625", Status: "send success",
-    TotalCount: "100", FilterCount: "80", SentCount: "75", ErrorCount: "5",
+    Event: "MASSSENDJOBFINISH",
+    MsgID: "1000001625",
+    Status: "send success",
+    TotalCount: "100",
+    FilterCount: "80",
+    SentCount: "75",
+    ErrorCount: "5",
   },
 };
 
@@ -95,7 +114,10 @@ describe.each(MODES)("%s mode", (mode) => {
 
   it("delivers an event it has never heard of", async () => {
     const { fetch } = recordingBot();
-    const reply = await openReply(await post({ MsgType: "event", Event: "user_teleported", X: "1" }, { mode, fetch }), mode);
+    const reply = await openReply(
+      await post({ MsgType: "event", Event: "user_teleported", X: "1" }, { mode, fetch }),
+      mode,
+    );
     expect(reply).toMatchObject({ Content: "got event/user_teleported" });
   });
 
@@ -120,7 +142,10 @@ describe("encrypted replies", () => {
   it("carry TimeStamp in seconds, a fresh Nonce and a MsgSignature that verifies", async () => {
     const { fetch } = recordingBot();
     const before = Math.floor(Date.now() / 1000);
-    const reply = (await openReply(await post({ MsgType: "text", Content: "x" }, { mode: "safe", fetch }), "safe")) as Record<string, any>;
+    const reply = (await openReply(
+      await post({ MsgType: "text", Content: "x" }, { mode: "safe", fetch }),
+      "safe",
+    )) as Record<string, any>;
     const envelope = reply["$envelope"];
     expect(envelope.TimeStamp).toMatch(/^\d{10}$/);
     expect(Math.abs(Number(envelope.TimeStamp) - before)).toBeLessThanOrEqual(2);

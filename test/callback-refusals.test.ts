@@ -47,7 +47,10 @@ function safeRequest(cipher: string, timestamp = String(nowSeconds()), nonce = "
     encrypt_type: "aes",
     msg_signature: getSignature(TOKEN, timestamp, nonce, cipher),
   });
-  return { url: `https://worker.test/wechat?${q}`, body: `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>` };
+  return {
+    url: `https://worker.test/wechat?${q}`,
+    body: `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`,
+  };
 }
 
 describe("signatures", () => {
@@ -77,12 +80,15 @@ describe("signatures", () => {
   });
 
   // The contract: with encrypt_type=aes, msg_signature is checked *too*.
-  it.each<Mode>(["compatible", "safe"])("a forged signature beside a valid msg_signature in %s mode: 403", async (mode) => {
-    const { url, body } = signCallback(textXml(), { mode });
-    const u = new URL(url);
-    u.searchParams.set("signature", "0".repeat(40));
-    await expectRefused(await send(u.href, body), 403, /forged signature/);
-  });
+  it.each<Mode>(["compatible", "safe"])(
+    "a forged signature beside a valid msg_signature in %s mode: 403",
+    async (mode) => {
+      const { url, body } = signCallback(textXml(), { mode });
+      const u = new URL(url);
+      u.searchParams.set("signature", "0".repeat(40));
+      await expectRefused(await send(u.href, body), 403, /forged signature/);
+    },
+  );
 
   it("an Encrypt swapped for another message's, with the original msg_signature: 403", async () => {
     const a = signCallback(textXml(), { mode: "safe", timestamp: String(nowSeconds()), nonce: "1" });
@@ -109,7 +115,10 @@ describe("encrypted payloads", () => {
   });
 
   it("a message encrypted with another EncodingAESKey: 400", async () => {
-    const { url, body } = signCallback(textXml(), { mode: "safe", aesKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" });
+    const { url, body } = signCallback(textXml(), {
+      mode: "safe",
+      aesKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    });
     await expectRefused(await send(url, body), 400, /undecryptable/);
   });
 
@@ -190,11 +199,19 @@ describe("XML", () => {
   });
 
   it("a CreateTime that is not a number: 400", async () => {
-    await expectRefused(await send(plainUrl(), toXml(message({ MsgType: "text", Content: "x", CreateTime: "yesterday" }))), 400);
+    await expectRefused(
+      await send(plainUrl(), toXml(message({ MsgType: "text", Content: "x", CreateTime: "yesterday" }))),
+      400,
+    );
   });
 
   it("a body that is not UTF-8: 400", async () => {
-    const bytes = new Uint8Array([...new TextEncoder().encode("<xml><Content>"), 0xff, 0xfe, ...new TextEncoder().encode("</Content></xml>")]);
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode("<xml><Content>"),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode("</Content></xml>"),
+    ]);
     await expectRefused(await send(plainUrl(), bytes), 400, /UTF-8/);
   });
 
@@ -224,7 +241,11 @@ describe("size", () => {
   });
 
   it("a Content-Length that claims more than 64 KiB: 413 before reading", async () => {
-    const res = await app.request(new Request(plainUrl(), { method: "POST", body: "x", headers: { "content-length": "70000" } }), undefined, env);
+    const res = await app.request(
+      new Request(plainUrl(), { method: "POST", body: "x", headers: { "content-length": "70000" } }),
+      undefined,
+      env,
+    );
     expect(res.status).toBe(413);
   });
 

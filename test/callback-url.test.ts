@@ -26,26 +26,44 @@ function expectSame(url: string, names: string[]) {
 const queryChar = fc.constantFrom(..."abcz09_-.=&=&%2B+#é中 /?~!$'()*,;:@\u0001");
 const name = fc.oneof(fc.constantFrom(...NAMES), fc.string({ unit: fc.constantFrom(..."abn_%+é"), maxLength: 4 }));
 const value = fc.oneof(fc.stringMatching(/^[0-9a-f]{0,40}$/), fc.string({ unit: queryChar, maxLength: 12 }));
-const pairs = fc.array(fc.tuple(name, fc.boolean(), value), { maxLength: 8 }).map((ps) =>
-  ps.map(([n, eq, v]) => (eq ? `${n}=${v}` : n)).join("&"),
+const pairs = fc
+  .array(fc.tuple(name, fc.boolean(), value), { maxLength: 8 })
+  .map((ps) => ps.map(([n, eq, v]) => (eq ? `${n}=${v}` : n)).join("&"));
+const path = fc.constantFrom(
+  "/wechat",
+  "/wechat/",
+  "/wechatx",
+  "/",
+  "/admin",
+  "/w%65chat",
+  "/./wechat",
+  "/x/../wechat",
+  "//wechat",
+  "/WECHAT",
 );
-const path = fc.constantFrom("/wechat", "/wechat/", "/wechatx", "/", "/admin", "/w%65chat", "/./wechat", "/x/../wechat", "//wechat", "/WECHAT");
 const origin = fc.constantFrom("https://worker.test", "http://127.0.0.1:8787", "https://a.b.example:443");
 
 describe("callbackQuery", () => {
   it("agrees with URL and URLSearchParams on any URL", () => {
     fc.assert(
-      fc.property(origin, path, fc.option(fc.oneof(pairs, fc.string({ unit: queryChar, maxLength: 30 }))), fc.option(fc.string({ maxLength: 5 })), (o, p, q, hash) => {
-        const url = o + p + (q === null ? "" : `?${q}`) + (hash === null ? "" : `#${hash}`);
-        const names = [...NAMES, ...(q ?? "").split(/[&=]/)];
-        expectSame(url, names);
-      }),
+      fc.property(
+        origin,
+        path,
+        fc.option(fc.oneof(pairs, fc.string({ unit: queryChar, maxLength: 30 }))),
+        fc.option(fc.string({ maxLength: 5 })),
+        (o, p, q, hash) => {
+          const url = o + p + (q === null ? "" : `?${q}`) + (hash === null ? "" : `#${hash}`);
+          const names = [...NAMES, ...(q ?? "").split(/[&=]/)];
+          expectSame(url, names);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
 
   it("reads WeChat's own query on the fast path", () => {
-    const url = "https://worker.test/wechat?signature=0a1b&timestamp=1700000000&nonce=123&openid=oAbc-_x&encrypt_type=aes&msg_signature=ff";
+    const url =
+      "https://worker.test/wechat?signature=0a1b&timestamp=1700000000&nonce=123&openid=oAbc-_x&encrypt_type=aes&msg_signature=ff";
     expect(readPlainQuery(url, url.indexOf("?") + 1)).not.toBeNull();
     expectSame(url, NAMES);
   });

@@ -12,7 +12,12 @@ import { usePrimitives, webCrypto } from "../src/wechat/primitives";
 import { OPENID, TOKEN, message, nowSeconds, signCallback, toXml } from "./fixtures/wechat";
 
 const echo = new Bot<Env>().on("text", ({ message }) => message.Content);
-const call = (e: Env, mode: "plaintext" | "safe" = "plaintext", fields = { MsgType: "text", Content: "hi" }, timestamp?: string) => {
+const call = (
+  e: Env,
+  mode: "plaintext" | "safe" = "plaintext",
+  fields = { MsgType: "text", Content: "hi" },
+  timestamp?: string,
+) => {
   const { url, body } = signCallback(toXml(message(fields)), { mode, timestamp });
   return createApp(echo).request(url, { method: "POST", body }, e);
 };
@@ -115,7 +120,9 @@ describe("our own failures", () => {
     vi.restoreAllMocks();
     expect(res.status).toBe(500);
     expect(await res.text()).toBe("internal error");
-    expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ event: "callback", mode: "safe", outcome: "error", status: 500 }));
+    expect(lines.map((l) => JSON.parse(l))).toContainEqual(
+      expect.objectContaining({ event: "callback", mode: "safe", outcome: "error", status: 500 }),
+    );
   });
 });
 
@@ -143,8 +150,21 @@ describe("logs", () => {
 
     expect(lines).toHaveLength(4);
     const parsed = lines.map((l) => JSON.parse(l));
-    expect(parsed[0]).toMatchObject({ event: "callback", mode: "plaintext", type: "text", reply: "text", outcome: "replied", status: 200 });
-    expect(parsed[1]).toMatchObject({ event: "callback", mode: "plaintext", outcome: "handler_error", error: "Error", status: 200 });
+    expect(parsed[0]).toMatchObject({
+      event: "callback",
+      mode: "plaintext",
+      type: "text",
+      reply: "text",
+      outcome: "replied",
+      status: 200,
+    });
+    expect(parsed[1]).toMatchObject({
+      event: "callback",
+      mode: "plaintext",
+      outcome: "handler_error",
+      error: "Error",
+      status: 200,
+    });
     expect(parsed[2]).toMatchObject({ mode: "safe", outcome: "replied" });
     expect(parsed[3]).toMatchObject({ outcome: "handler_error" });
     for (const p of parsed) expect(p.ms).toBeTypeOf("number");
@@ -189,7 +209,15 @@ describe("logs", () => {
       log("callback", { mode, type, ...(reply === undefined ? {} : { reply }), outcome, status: 200, ms });
     }
     logCallback("plaintext", "text", "text", "replied", 3, 41);
-    log("callback", { mode: "plaintext", type: "text", reply: "text", outcome: "replied", status: 200, ms: 3, unlogged: 41 });
+    log("callback", {
+      mode: "plaintext",
+      type: "text",
+      reply: "text",
+      outcome: "replied",
+      status: 200,
+      ms: 3,
+      unlogged: 41,
+    });
     expect(lines).toHaveLength(6);
     expect(lines[4]).toBe(lines[5]);
     expect(lines[0]).toBe(lines[1]);

@@ -127,16 +127,28 @@ describe("32-byte PKCS#7 padding against @wecom/crypto", () => {
     expect(encrypted.map((e) => wecomDecrypt(SAMPLE_KEY, e).message)).toEqual(texts);
     const inbound = texts.map((t) => wecomEncrypt(SAMPLE_KEY, t, appId));
     expect(await Promise.all(inbound.map((e) => cipher.decrypt(e)))).toEqual(texts);
-    const mixed = await Promise.all(texts.flatMap((t, i) => [cipher.decrypt(inbound[i]!), cipher.encrypt(t).then((e) => wecomDecrypt(SAMPLE_KEY, e).message)]));
+    const mixed = await Promise.all(
+      texts.flatMap((t, i) => [
+        cipher.decrypt(inbound[i]!),
+        cipher.encrypt(t).then((e) => wecomDecrypt(SAMPLE_KEY, e).message),
+      ]),
+    );
     expect(mixed).toEqual(texts.flatMap((t) => [t, t]));
   });
 
   it("keeps interleaved signatures apart (SHA-1's input shares the scratch buffer too)", async () => {
     // Started together, each call encodes its text into the scratch before any has awaited its digest.
-    const parts = Array.from({ length: 40 }, (_, i) => [`token${i}`, String(1_700_000_000 + i), `${i * 7919}`, "签名😀".repeat(i * i * 30)] as const);
+    const parts = Array.from(
+      { length: 40 },
+      (_, i) => [`token${i}`, String(1_700_000_000 + i), `${i * 7919}`, "签名😀".repeat(i * i * 30)] as const,
+    );
     const signatures = await Promise.all(parts.map(([token, ts, nonce, text]) => sign(token, ts, nonce, text)));
     expect(signatures).toEqual(parts.map(([token, ts, nonce, text]) => getSignature(token, ts, nonce, text)));
-    const checks = await Promise.all(parts.map(([token, ts, nonce, text], i) => verifySignature(signatures[(i + 1) % parts.length]!, token, ts, nonce, text)));
+    const checks = await Promise.all(
+      parts.map(([token, ts, nonce, text], i) =>
+        verifySignature(signatures[(i + 1) % parts.length]!, token, ts, nonce, text),
+      ),
+    );
     expect(checks.every((ok) => !ok)).toBe(true);
   });
 
@@ -212,7 +224,8 @@ describe("malformed payloads are refused with a reason", () => {
     const good = base64ToBytes(await (await cipherP).encrypt("hello world"))!;
     await refuses(bytesToBase64(good.subarray(0, good.length - 16)), "bad_padding");
   });
-  it("a pad value of 0", () => refuses(rawEncrypt(frame("hi", { pad: (n) => [...Array(n - 1).fill(n), 0] })), "bad_padding"));
+  it("a pad value of 0", () =>
+    refuses(rawEncrypt(frame("hi", { pad: (n) => [...Array(n - 1).fill(n), 0] })), "bad_padding"));
   it("a pad value above 32", async () => {
     const f = frame("hi");
     f[f.length - 1] = 33;
@@ -238,9 +251,11 @@ describe("malformed payloads are refused with a reason", () => {
     else expect(decoded).toBe("hello");
   });
   it("a length field past the end", () => refuses(rawEncrypt(frame("hello", { length: 1000 })), "bad_message_length"));
-  it("a length field of 2^32-1", () => refuses(rawEncrypt(frame("hello", { length: 0xffffffff })), "bad_message_length"));
+  it("a length field of 2^32-1", () =>
+    refuses(rawEncrypt(frame("hello", { length: 0xffffffff })), "bad_message_length"));
   it("a wrong appid", () => refuses(rawEncrypt(frame("hello", { appId: "wx0000000000000000" })), "appid_mismatch"));
-  it("an appid with a trailing byte", () => refuses(rawEncrypt(frame("hello", { appId: appId + "x" })), "appid_mismatch"));
+  it("an appid with a trailing byte", () =>
+    refuses(rawEncrypt(frame("hello", { appId: appId + "x" })), "appid_mismatch"));
   it("no appid at all", () => refuses(rawEncrypt(frame("hello", { appId: "" })), "appid_mismatch"));
   it("a message that is not UTF-8", async () => {
     const f = frame("ab");
@@ -257,9 +272,12 @@ describe("EncodingAESKey", () => {
   it("decodes 43 characters to 32 bytes", () => {
     expect(decodeEncodingAESKey(SAMPLE_KEY)?.length).toBe(32);
   });
-  it.each(["", "short", SAMPLE_KEY + "A", SAMPLE_KEY.slice(0, 42) + "+", SAMPLE_KEY.slice(0, 42) + "="])("refuses %j", (k) => {
-    expect(decodeEncodingAESKey(k)).toBeNull();
-  });
+  it.each(["", "short", SAMPLE_KEY + "A", SAMPLE_KEY.slice(0, 42) + "+", SAMPLE_KEY.slice(0, 42) + "="])(
+    "refuses %j",
+    (k) => {
+      expect(decodeEncodingAESKey(k)).toBeNull();
+    },
+  );
 });
 
 describe("raw AES-CBC on Web Crypto (primitives.ts)", () => {

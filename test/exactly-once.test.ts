@@ -15,7 +15,17 @@ import { shardOf, type LedgerRecord } from "../src/delivery/policy";
 import type { Env } from "../src/env";
 import { Bot, reply } from "../src/wechat";
 import { control, newApp } from "./fixtures/api";
-import { ACCOUNT, OPENID, message, nextMsgId, nowSeconds, openReply, signCallback, toXml, type Mode } from "./fixtures/wechat";
+import {
+  ACCOUNT,
+  OPENID,
+  message,
+  nextMsgId,
+  nowSeconds,
+  openReply,
+  signCallback,
+  toXml,
+  type Mode,
+} from "./fixtures/wechat";
 
 const sleep = (ms: number) => scheduler.wait(ms);
 
@@ -44,7 +54,11 @@ function harness(env: Env, handlers: { slowMs?: number } = {}) {
   /** Sends XML as WeChat would; `retry` signs it as a retry (timestamp = CreateTime + 5 s). */
   const send = async (xml: string, opts: { retry?: boolean; mode?: Mode; createTime?: number } = {}) => {
     const ct = opts.createTime ?? Number(/<CreateTime>(\d+)</.exec(xml)![1]);
-    const { url, body } = signCallback(xml, { mode: opts.mode, appId: env.WECHAT_APPID, timestamp: String(opts.retry ? ct + 5 : ct) });
+    const { url, body } = signCallback(xml, {
+      mode: opts.mode,
+      appId: env.WECHAT_APPID,
+      timestamp: String(opts.retry ? ct + 5 : ct),
+    });
     const ctx = createExecutionContext();
     const res = await app.request(url, { method: "POST", body }, env, ctx);
     pending.push(waitOnExecutionContext(ctx));
@@ -122,7 +136,10 @@ describe("the deadline", () => {
     } finally {
       console.log = original;
     }
-    expect(lines.map((l) => JSON.parse(l)).find((l) => l.event === "deferred")).toMatchObject({ outcome: "undelivered", errcode: 45015 });
+    expect(lines.map((l) => JSON.parse(l)).find((l) => l.event === "deferred")).toMatchObject({
+      outcome: "undelivered",
+      errcode: 45015,
+    });
     const retried = await openReply(await h.send(xml, { retry: true }));
     expect(retried).toMatchObject({ Content: `slow reply to ${msgId}` });
     expect(await (await h.send(xml, { retry: true })).text()).toBe("success"); // delivered once, by that retry
@@ -140,7 +157,9 @@ describe.each(["plaintext", "safe"] as const)("retries after a passive reply (%s
     expect(await openReply(await h.send(xml, { mode }), mode, t.appid)).toMatchObject({ Content: `reply to ${msgId}` });
     await h.settle(); // the batched ledger record lands (the real earliest retry is 5 s away)
     for (let i = 0; i < 3; i++) {
-      expect(await openReply(await h.send(xml, { mode, retry: true }), mode, t.appid)).toMatchObject({ Content: `reply to ${msgId}` });
+      expect(await openReply(await h.send(xml, { mode, retry: true }), mode, t.appid)).toMatchObject({
+        Content: `reply to ${msgId}`,
+      });
     }
     await h.settle();
     expect(h.runs).toEqual([msgId]);
@@ -154,7 +173,9 @@ describe.each(["plaintext", "safe"] as const)("retries after a passive reply (%s
     const xml = toXml(message({ MsgType: "event", Event: "subscribe", EventKey: "", CreateTime: String(ct) }));
     await h.send(xml, { mode });
     await h.settle();
-    expect(await openReply(await h.send(xml, { mode, retry: true }), mode, t.appid)).toMatchObject({ Content: "welcome" });
+    expect(await openReply(await h.send(xml, { mode, retry: true }), mode, t.appid)).toMatchObject({
+      Content: "welcome",
+    });
     const other = toXml(message({ MsgType: "event", Event: "subscribe", EventKey: "", CreateTime: String(ct - 1) }));
     await h.send(other, { mode });
     await h.settle();
@@ -174,9 +195,17 @@ describe("what the ledger keeps of a reply", () => {
     await h.send(xml);
     await h.settle();
     const row = await ledgerOf(t.env).claim(`m:${msgId}`);
-    expect(row).toEqual({ state: "replied", reply: `<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[reply to ${msgId}]]></Content>` });
+    expect(row).toEqual({
+      state: "replied",
+      reply: `<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[reply to ${msgId}]]></Content>`,
+    });
     const retried = await openReply(await h.send(xml, { retry: true }));
-    expect(retried).toMatchObject({ ToUserName: OPENID, FromUserName: ACCOUNT, MsgType: "text", Content: `reply to ${msgId}` });
+    expect(retried).toMatchObject({
+      ToUserName: OPENID,
+      FromUserName: ACCOUNT,
+      MsgType: "text",
+      Content: `reply to ${msgId}`,
+    });
     expect(Number((retried as Record<string, string>)["CreateTime"])).toBeGreaterThanOrEqual(ct);
     expect(h.runs).toEqual([msgId]);
   });
@@ -190,7 +219,9 @@ describe("what the ledger keeps of a reply", () => {
       `<xml><ToUserName><![CDATA[${OPENID}]]></ToUserName><FromUserName><![CDATA[${ACCOUNT}]]></FromUserName>` +
       `<CreateTime>${ct}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[kept earlier]]></Content></xml>`;
     await ledgerOf(t.env).record([{ key: `m:${msgId}`, state: "replied", reply: kept }]);
-    const res = await h.send(toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId, CreateTime: String(ct) })), { retry: true });
+    const res = await h.send(toXml(message({ MsgType: "text", Content: "hi", MsgId: msgId, CreateTime: String(ct) })), {
+      retry: true,
+    });
     expect(await res.text()).toBe(kept);
     expect(h.runs).toEqual([]);
   });
@@ -278,7 +309,9 @@ describe("the slow path", () => {
     const t = await newApp();
     const h = harness(t.env);
     const xml = toXml(message({ MsgType: "text", Content: "dup", CreateTime: String(nowSeconds() - 10) }));
-    const answers = await Promise.all(Array.from({ length: 10 }, () => h.send(xml, { retry: true }).then((r) => r.text())));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => h.send(xml, { retry: true }).then((r) => r.text())),
+    );
     await h.settle();
     expect(h.runs).toHaveLength(1);
     expect(answers.filter((a) => a !== "success")).toHaveLength(1);
@@ -325,8 +358,17 @@ describe("the ledger's batches", () => {
     const ledger = testEnv.DELIVERY_LEDGER!.get(testEnv.DELIVERY_LEDGER!.idFromName(`batch-chunks-${nextMsgId()}`));
     const key = `m:${nextMsgId()}`;
     const reply = `<xml><Content><![CDATA[引号 "q" \\ 反斜杠 ]]]]><![CDATA[> 结束]]></Content></xml>`;
-    const filler: LedgerRecord[] = Array.from({ length: 60 }, (_, i) => ({ key: `${key}-${i}`, state: "replied", reply: "x".repeat(4000) }));
-    const chunks = chunksOf([{ key, state: "running" }, ...filler, { key, state: "replied", reply }, { key, state: "running" }]);
+    const filler: LedgerRecord[] = Array.from({ length: 60 }, (_, i) => ({
+      key: `${key}-${i}`,
+      state: "replied",
+      reply: "x".repeat(4000),
+    }));
+    const chunks = chunksOf([
+      { key, state: "running" },
+      ...filler,
+      { key, state: "replied", reply },
+      { key, state: "running" },
+    ]);
     expect(chunks.length).toBeGreaterThan(1);
     await ledger.recordBatch(chunks);
     expect(await ledger.claim(key)).toEqual({ state: "replied", reply });

@@ -25,19 +25,28 @@ describe.each(MODES)("%s mode", (mode) => {
     expect(await ask({ MsgType: "text", Content: long })).toMatchObject({ Content: long });
   });
 
-  it.each(["二维码", "qrcode", " QRCode "])("text %j answers a new temporary QR code bound to the follower", async (command) => {
-    const r = (await ask({ MsgType: "text", Content: command })) as { Content: string };
-    const link = /https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/showqrcode\?ticket=(\S+)/.exec(r.Content);
-    expect(link).not.toBeNull();
-    const state = await control("state", { appid: env.WECHAT_APPID });
-    const sent = state.sent.at(-1);
-    expect(sent.path).toBe("/cgi-bin/qrcode/create");
-    expect(sent.body).toEqual({ action_name: "QR_STR_SCENE", expire_seconds: 604800, action_info: { scene: { scene_str: `follower:${OPENID}` } } });
-    expect(decodeURIComponent(link![1]!)).toMatch(/^gQH/);
-  });
+  it.each(["二维码", "qrcode", " QRCode "])(
+    "text %j answers a new temporary QR code bound to the follower",
+    async (command) => {
+      const r = (await ask({ MsgType: "text", Content: command })) as { Content: string };
+      const link = /https:\/\/mp\.weixin\.qq\.com\/cgi-bin\/showqrcode\?ticket=(\S+)/.exec(r.Content);
+      expect(link).not.toBeNull();
+      const state = await control("state", { appid: env.WECHAT_APPID });
+      const sent = state.sent.at(-1);
+      expect(sent.path).toBe("/cgi-bin/qrcode/create");
+      expect(sent.body).toEqual({
+        action_name: "QR_STR_SCENE",
+        expire_seconds: 604800,
+        action_info: { scene: { scene_str: `follower:${OPENID}` } },
+      });
+      expect(decodeURIComponent(link![1]!)).toMatch(/^gQH/);
+    },
+  );
 
   it("voice answers its Recognition", async () => {
-    expect(await ask({ MsgType: "voice", MediaId: "m", Format: "amr", Recognition: "你好世界" })).toMatchObject({ Content: "你好世界" });
+    expect(await ask({ MsgType: "voice", MediaId: "m", Format: "amr", Recognition: "你好世界" })).toMatchObject({
+      Content: "你好世界",
+    });
   });
 
   it("voice without recognition says nothing was recognised", async () => {
@@ -51,7 +60,12 @@ describe.each(MODES)("%s mode", (mode) => {
   });
 
   it("subscribe through a QR code names the scene", async () => {
-    const r = (await ask({ MsgType: "event", Event: "subscribe", EventKey: "qrscene_spring-campaign", Ticket: "T" })) as { Content: string };
+    const r = (await ask({
+      MsgType: "event",
+      Event: "subscribe",
+      EventKey: "qrscene_spring-campaign",
+      Ticket: "T",
+    })) as { Content: string };
     expect(r.Content).toMatch(/^感谢您的关注!/);
     expect(r.Content).toContain("spring-campaign");
     expect(r.Content).not.toContain("qrscene_");
@@ -70,14 +84,21 @@ describe.each(MODES)("%s mode", (mode) => {
     const about = (await ask({ MsgType: "event", Event: "CLICK", EventKey: "MENU_ABOUT" })) as { Content: string };
     const help = (await ask({ MsgType: "event", Event: "CLICK", EventKey: "MENU_HELP" })) as { Content: string };
     expect(about.Content).not.toBe(help.Content);
-    expect(await ask({ MsgType: "event", Event: "CLICK", EventKey: "MENU_NEWS" })).toMatchObject({ MsgType: "news", ArticleCount: "1" });
-    expect(((await ask({ MsgType: "event", Event: "CLICK", EventKey: "NO_SUCH_KEY" })) as { Content: string }).Content).toContain("NO_SUCH_KEY");
+    expect(await ask({ MsgType: "event", Event: "CLICK", EventKey: "MENU_NEWS" })).toMatchObject({
+      MsgType: "news",
+      ArticleCount: "1",
+    });
+    expect(
+      ((await ask({ MsgType: "event", Event: "CLICK", EventKey: "NO_SUCH_KEY" })) as { Content: string }).Content,
+    ).toContain("NO_SUCH_KEY");
   });
 
   it("anything else gets a short text or success", async () => {
     expect(await ask({ MsgType: "image", PicUrl: "http://x", MediaId: "m" })).toMatchObject({ MsgType: "text" });
     expect(await ask({ MsgType: "event", Event: "VIEW", EventKey: "http://x" })).toBe("success");
-    expect(await ask({ MsgType: "event", Event: "TEMPLATESENDJOBFINISH", MsgID: "1", Status: "success" })).toBe("success");
+    expect(await ask({ MsgType: "event", Event: "TEMPLATESENDJOBFINISH", MsgID: "1", Status: "success" })).toBe(
+      "success",
+    );
     expect(await ask({ MsgType: "video", MediaId: "m", ThumbMediaId: "t" })).toMatchObject({ MsgType: "text" });
   });
 });

@@ -24,7 +24,31 @@ const RUNS = 400;
 const xmlish = fc
   .array(
     fc.oneof(
-      fc.constantFrom("<xml>", "</xml>", "<ToUserName>", "</ToUserName>", "<![CDATA[", "]]>", "<!--", "-->", "<!DOCTYPE", "<!ENTITY", "&amp;", "&#x1F600;", "&#0;", "&unknown;", "<?xml version=\"1.0\"?>", "<MsgId>", "</MsgId>", "<", ">", "/>", "\u0000", "\uFFFF", "\uD800"),
+      fc.constantFrom(
+        "<xml>",
+        "</xml>",
+        "<ToUserName>",
+        "</ToUserName>",
+        "<![CDATA[",
+        "]]>",
+        "<!--",
+        "-->",
+        "<!DOCTYPE",
+        "<!ENTITY",
+        "&amp;",
+        "&#x1F600;",
+        "&#0;",
+        "&unknown;",
+        '<?xml version="1.0"?>',
+        "<MsgId>",
+        "</MsgId>",
+        "<",
+        ">",
+        "/>",
+        "\u0000",
+        "\uFFFF",
+        "\uD800",
+      ),
       fc.string({ maxLength: 12 }),
       fc.string({ unit: "grapheme", maxLength: 8 }),
     ),
@@ -112,7 +136,9 @@ describe("the callback route", () => {
   it("never answers a 5xx for any body, signed or not", async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(xmlish, mutatedMessage), fc.boolean(), async (body, signed) => {
-        const q = signed ? signedQuery() : new URLSearchParams({ signature: "0".repeat(40), timestamp: "1", nonce: "1" });
+        const q = signed
+          ? signedQuery()
+          : new URLSearchParams({ signature: "0".repeat(40), timestamp: "1", nonce: "1" });
         const res = await app.request(`https://w.test/wechat?${q}`, { method: "POST", body }, env);
         expect(res.status).toBeLessThan(500);
         expect([200, 400, 403, 413]).toContain(res.status);
@@ -124,29 +150,47 @@ describe("the callback route", () => {
   it("never answers a 5xx for any query string", async () => {
     const body = toXml(message({ MsgType: "text", Content: "x" }));
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.constantFrom("signature", "timestamp", "nonce", "encrypt_type", "msg_signature", "echostr", "openid", "x"), fc.string({ maxLength: 50 })), fc.constantFrom("GET", "POST"), async (params, method) => {
-        runs = 0;
-        const res = await app.request(`https://w.test/wechat?${new URLSearchParams(params)}`, { method, body: method === "POST" ? body : undefined }, env);
-        expect(res.status).toBeLessThan(500);
-        expect(runs).toBe(0); // nothing unsigned runs a handler
-      }),
+      fc.asyncProperty(
+        fc.dictionary(
+          fc.constantFrom("signature", "timestamp", "nonce", "encrypt_type", "msg_signature", "echostr", "openid", "x"),
+          fc.string({ maxLength: 50 }),
+        ),
+        fc.constantFrom("GET", "POST"),
+        async (params, method) => {
+          runs = 0;
+          const res = await app.request(
+            `https://w.test/wechat?${new URLSearchParams(params)}`,
+            { method, body: method === "POST" ? body : undefined },
+            env,
+          );
+          expect(res.status).toBeLessThan(500);
+          expect(runs).toBe(0); // nothing unsigned runs a handler
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it("never answers a 5xx for any Encrypt content under a valid msg_signature", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 100 }), fc.base64String({ maxLength: 200 }), xmlish.map((x) => wecomEncrypt(AES_KEY, x, APPID))), async (encrypt) => {
-        const timestamp = String(nowSeconds());
-        const nonce = "42";
-        const q = signedQuery({ encrypt_type: "aes", msg_signature: getSignature(TOKEN, timestamp, nonce, encrypt) });
-        q.set("timestamp", timestamp);
-        q.set("nonce", nonce);
-        q.set("signature", getSignature(TOKEN, timestamp, nonce, ""));
-        const body = `<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[${encrypt.replaceAll("]]>", "]]]]><![CDATA[>")}]]></Encrypt></xml>`;
-        const res = await app.request(`https://w.test/wechat?${q}`, { method: "POST", body }, env);
-        expect(res.status).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 100 }),
+          fc.base64String({ maxLength: 200 }),
+          xmlish.map((x) => wecomEncrypt(AES_KEY, x, APPID)),
+        ),
+        async (encrypt) => {
+          const timestamp = String(nowSeconds());
+          const nonce = "42";
+          const q = signedQuery({ encrypt_type: "aes", msg_signature: getSignature(TOKEN, timestamp, nonce, encrypt) });
+          q.set("timestamp", timestamp);
+          q.set("nonce", nonce);
+          q.set("signature", getSignature(TOKEN, timestamp, nonce, ""));
+          const body = `<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[${encrypt.replaceAll("]]>", "]]]]><![CDATA[>")}]]></Encrypt></xml>`;
+          const res = await app.request(`https://w.test/wechat?${q}`, { method: "POST", body }, env);
+          expect(res.status).toBeLessThan(500);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

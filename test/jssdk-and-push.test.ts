@@ -33,14 +33,20 @@ describe("JS-SDK signature", () => {
   it("signs an allowed page's URL without its fragment, with the shared ticket", async () => {
     const t = await newApp();
     const page = "https://pages.example.com/shop/item?id=7&from=menu";
-    const res = await app.request(`https://worker.test/jssdk/config?url=${encodeURIComponent(page + "#section-2")}`, {}, t.env);
+    const res = await app.request(
+      `https://worker.test/jssdk/config?url=${encodeURIComponent(page + "#section-2")}`,
+      {},
+      t.env,
+    );
     expect(res.status).toBe(200);
     const cfg = await res.json<{ appId: string; timestamp: number; nonceStr: string; signature: string }>();
     expect(cfg.appId).toBe(t.appid);
     expect(cfg.nonceStr).toMatch(/^[A-Za-z0-9]{16}$/);
     expect(Math.abs(cfg.timestamp - Date.now() / 1000)).toBeLessThan(5);
     const ticket = (await t.state()).ticket!;
-    expect(cfg.signature).toBe(await sha1(`jsapi_ticket=${ticket}&noncestr=${cfg.nonceStr}&timestamp=${cfg.timestamp}&url=${page}`));
+    expect(cfg.signature).toBe(
+      await sha1(`jsapi_ticket=${ticket}&noncestr=${cfg.nonceStr}&timestamp=${cfg.timestamp}&url=${page}`),
+    );
   });
 
   it.each([
@@ -69,7 +75,11 @@ describe("pushing messages (admin)", () => {
 
   it("POST /admin/messages/template sends it and returns WeChat's msgid exactly", async () => {
     const t = await newApp();
-    const res = await app.request("https://worker.test/admin/messages/template", { method: "POST", headers: AUTH, body: JSON.stringify(template) }, t.env);
+    const res = await app.request(
+      "https://worker.test/admin/messages/template",
+      { method: "POST", headers: AUTH, body: JSON.stringify(template) },
+      t.env,
+    );
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/"msgid":"9007199254740\d{3}"/); // a string, every digit kept
@@ -82,11 +92,26 @@ describe("pushing messages (admin)", () => {
       { msgtype: "text", text: { content: "您好" } },
       { msgtype: "image", image: { media_id: "M" } },
       { msgtype: "news", news: { articles: [{ title: "T", url: "https://pages.example.com/" }] } },
-      { msgtype: "miniprogrampage", miniprogrampage: { title: "T", appid: "wxapp", pagepath: "pages/index", thumb_media_id: "M" } },
+      {
+        msgtype: "miniprogrampage",
+        miniprogrampage: { title: "T", appid: "wxapp", pagepath: "pages/index", thumb_media_id: "M" },
+      },
     ]) {
-      const res = await app.request("https://worker.test/admin/messages/custom", { method: "POST", headers: AUTH, body: JSON.stringify({ touser: template.touser, ...message, kf_account: "kf1@gh" }) }, t.env);
+      const res = await app.request(
+        "https://worker.test/admin/messages/custom",
+        {
+          method: "POST",
+          headers: AUTH,
+          body: JSON.stringify({ touser: template.touser, ...message, kf_account: "kf1@gh" }),
+        },
+        t.env,
+      );
       expect(res.status).toBe(200);
-      expect((await t.state()).sent.at(-1)!.body).toEqual({ touser: template.touser, ...message, customservice: { kf_account: "kf1@gh" } });
+      expect((await t.state()).sent.at(-1)!.body).toEqual({
+        touser: template.touser,
+        ...message,
+        customservice: { kf_account: "kf1@gh" },
+      });
     }
   });
 
@@ -101,14 +126,22 @@ describe("pushing messages (admin)", () => {
     ["custom", JSON.stringify([1, 2])],
   ])("/admin/messages/%s with invalid input: 400, nothing sent", async (kind, body) => {
     const t = await newApp();
-    const res = await app.request(`https://worker.test/admin/messages/${kind}`, { method: "POST", headers: AUTH, body }, t.env);
+    const res = await app.request(
+      `https://worker.test/admin/messages/${kind}`,
+      { method: "POST", headers: AUTH, body },
+      t.env,
+    );
     expect(res.status).toBe(400);
     expect((await t.state()).counts).toEqual({});
   });
 
   it("refuses without the admin token", async () => {
     const t = await newApp();
-    const res = await app.request("https://worker.test/admin/messages/template", { method: "POST", body: JSON.stringify(template) }, t.env);
+    const res = await app.request(
+      "https://worker.test/admin/messages/template",
+      { method: "POST", body: JSON.stringify(template) },
+      t.env,
+    );
     expect(res.status).toBe(401);
     expect((await t.state()).counts).toEqual({});
   });

@@ -5,7 +5,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { FIRST_DELIVERY_S } from "../src/delivery/policy";
-import { GENERATION_SIZE, MIN_KEPT_MS, forgetDelivery, keyHash, recentDelivery, recentSize, rememberDelivery, rememberFirst } from "../src/delivery/recent";
+import {
+  GENERATION_SIZE,
+  MIN_KEPT_MS,
+  forgetDelivery,
+  keyHash,
+  recentDelivery,
+  recentSize,
+  rememberDelivery,
+  rememberFirst,
+} from "../src/delivery/recent";
 
 let seq = 0;
 const key = () => `m:recent-test-${seq++}`;

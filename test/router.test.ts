@@ -13,7 +13,8 @@ const ctx = (message: Record<string, string>): Context<Message, {}> => ({
   api: undefined as never,
 });
 const text = (Content: string) => ctx({ MsgType: "text", Content, MsgId: "1" });
-const event = (Event: string, EventKey?: string) => ctx({ MsgType: "event", Event, ...(EventKey === undefined ? {} : { EventKey }) });
+const event = (Event: string, EventKey?: string) =>
+  ctx({ MsgType: "event", Event, ...(EventKey === undefined ? {} : { EventKey }) });
 
 describe("routing", () => {
   const bot = new Bot<{}>()
@@ -106,10 +107,12 @@ describe("middleware", () => {
   });
 
   it("can replace the handler's reply", async () => {
-    const b = new Bot().use(async (_c, next) => {
-      const r = await next();
-      return r.type === "text" ? reply.text(r.content.toUpperCase()) : r;
-    }).on("text", ({ message }) => message.Content);
+    const b = new Bot()
+      .use(async (_c, next) => {
+        const r = await next();
+        return r.type === "text" ? reply.text(r.content.toUpperCase()) : r;
+      })
+      .on("text", ({ message }) => message.Content);
     expect(await b.dispatch(text("abc"))).toEqual(reply.text("ABC"));
   });
 

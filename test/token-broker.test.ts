@@ -26,7 +26,10 @@ describe.each(["stable", "classic"] as const)("%s mode", (mode) => {
   it("publishes the token to KV with its expiry beside it", async () => {
     const app = await newApp({ WECHAT_TOKEN_MODE: mode });
     const token = await credential(app.env, "access_token");
-    const stored = await env.WECHAT_KV!.get<{ value: string; expiresAt: number }>(kvKey(app.appid, "access_token"), "json");
+    const stored = await env.WECHAT_KV!.get<{ value: string; expiresAt: number }>(
+      kvKey(app.appid, "access_token"),
+      "json",
+    );
     expect(stored?.value).toBe(token);
     expect(stored!.expiresAt - Date.now()).toBeGreaterThan(7000_000);
   });
@@ -37,7 +40,9 @@ describe.each(["stable", "classic"] as const)("%s mode", (mode) => {
     await api.user.info("oFollower0001");
     expect(await app.tokenFetches()).toBe(1);
     await control("revoke", { appid: app.appid, kind: mode }); // another server took a new token
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => api.user.info(`oFollower${String(i).padStart(4, "0")}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => api.user.info(`oFollower${String(i).padStart(4, "0")}`)),
+    );
     expect(results.every((r) => r.subscribe === 1)).toBe(true);
     expect(await app.tokenFetches()).toBe(2);
   });
@@ -49,7 +54,16 @@ describe.each(["stable", "classic"] as const)("%s mode", (mode) => {
     await control("revoke", { appid: app.appid, kind: mode });
     await api.user.info("oFollower0001"); // heals: fetch #2
     // Other isolates still hold `old` (KV lags): they ask the broker to renew it.
-    const renewed = await Promise.all(Array.from({ length: 20 }, () => brokerFor(app.appid).renew("access_token", old, { appId: app.appid, apiBase: "https://api.weixin.qq.com", tokenMode: mode, timeoutMs: 5000 })));
+    const renewed = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        brokerFor(app.appid).renew("access_token", old, {
+          appId: app.appid,
+          apiBase: "https://api.weixin.qq.com",
+          tokenMode: mode,
+          timeoutMs: 5000,
+        }),
+      ),
+    );
     expect(renewed.every((r) => r.ok && r.record.value !== old)).toBe(true);
     expect(await app.tokenFetches()).toBe(2);
   });
@@ -149,7 +163,10 @@ describe("upstream failures", () => {
 
   it("a 5xx from the token endpoint is an http error; the next call recovers", async () => {
     const app = await newApp();
-    await control("behaviour", { appid: app.appid, fail: { prefix: "/cgi-bin/stable_token", status: 502, remaining: 1 } });
+    await control("behaviour", {
+      appid: app.appid,
+      fail: { prefix: "/cgi-bin/stable_token", status: 502, remaining: 1 },
+    });
     const e = await credential(app.env, "access_token").catch((x) => x);
     expect(e).toBeInstanceOf(UpstreamError);
     expect(e).toMatchObject({ kind: "http", status: 502 });
@@ -167,7 +184,11 @@ describe("upstream failures", () => {
   it("concurrent callers during a failing fetch all get the error, from one upstream attempt", async () => {
     const app = await newApp();
     // The delay keeps the one attempt in flight until every caller has joined it.
-    await control("behaviour", { appid: app.appid, delayMs: { "/cgi-bin/stable_token": 300 }, fail: { prefix: "/cgi-bin/stable_token", status: 503, remaining: 1 } });
+    await control("behaviour", {
+      appid: app.appid,
+      delayMs: { "/cgi-bin/stable_token": 300 },
+      fail: { prefix: "/cgi-bin/stable_token", status: 503, remaining: 1 },
+    });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => credential(app.env, "access_token")));
     expect(results.every((r) => r.status === "rejected")).toBe(true);
     expect(await app.tokenFetches()).toBe(1);

@@ -42,12 +42,17 @@ describe("GET /wechat", () => {
 
   it("refuses a signature made with another token", async () => {
     const p = signed();
-    expect((await check({ ...p, signature: getSignature("another-token", p.timestamp, p.nonce, "") })).status).toBe(403);
+    expect((await check({ ...p, signature: getSignature("another-token", p.timestamp, p.nonce, "") })).status).toBe(
+      403,
+    );
   });
 
-  it.each(["", "zz", "0".repeat(40), "0".repeat(39), "g".repeat(40), "0".repeat(80)])("refuses signature %j with 403", async (signature) => {
-    expect((await check({ ...signed(), signature })).status).toBe(403);
-  });
+  it.each(["", "zz", "0".repeat(40), "0".repeat(39), "g".repeat(40), "0".repeat(80)])(
+    "refuses signature %j with 403",
+    async (signature) => {
+      expect((await check({ ...signed(), signature })).status).toBe(403);
+    },
+  );
 
   it.each(["signature", "timestamp", "nonce", "echostr"])("answers 400 when %s is missing", async (name) => {
     const p: Record<string, string> = signed();

@@ -32,7 +32,8 @@ async function signIn(t: TestApp, scope = "snsapi_base", next = "/demo") {
   return { login, authorize, stateCookie, callbackUrl, callback, session: cookieOf(callback, "wx_session") };
 }
 
-const me = (e: Env, session?: string) => app.request(`${ORIGIN}/oauth/me`, { headers: session ? { cookie: `wx_session=${session}` } : {} }, e);
+const me = (e: Env, session?: string) =>
+  app.request(`${ORIGIN}/oauth/me`, { headers: session ? { cookie: `wx_session=${session}` } : {} }, e);
 const snsCalls = async (t: TestApp) => {
   const c = (await t.state()).counts;
   return (c["/sns/oauth2/access_token"] ?? 0) + (c["/sns/userinfo"] ?? 0);
@@ -45,7 +46,14 @@ describe("the flow", () => {
     expect(login.status).toBe(302);
     const url = new URL(authorize);
     expect(url.pathname).toBe("/connect/oauth2/authorize");
-    expect([...url.searchParams.keys()]).toEqual(["appid", "redirect_uri", "response_type", "scope", "state", "connect_redirect"]);
+    expect([...url.searchParams.keys()]).toEqual([
+      "appid",
+      "redirect_uri",
+      "response_type",
+      "scope",
+      "state",
+      "connect_redirect",
+    ]);
     expect(url.searchParams.get("appid")).toBe(t.appid);
     expect(url.searchParams.get("response_type")).toBe("code");
     expect(url.searchParams.get("connect_redirect")).toBe("1");
@@ -73,7 +81,10 @@ describe("the flow", () => {
   it("signs in with snsapi_userinfo and keeps the profile", async () => {
     const t = await newApp();
     const { session } = await signIn(t, "snsapi_userinfo", "/demo?tab=1");
-    expect(await (await me(t.env, session)).json()).toMatchObject({ scope: "snsapi_userinfo", nickname: "测试用户<b>" });
+    expect(await (await me(t.env, session)).json()).toMatchObject({
+      scope: "snsapi_userinfo",
+      nickname: "测试用户<b>",
+    });
     expect((await t.state()).counts["/sns/userinfo"]).toBe(1);
   });
 
@@ -83,7 +94,9 @@ describe("the flow", () => {
     expect(anonymous.status).toBe(302);
     expect(anonymous.headers.get("location")).toBe("/oauth/login?scope=snsapi_base&next=%2Fdemo");
     const { session } = await signIn(t, "snsapi_userinfo");
-    const html = await (await app.request(`${ORIGIN}/demo`, { headers: { cookie: `wx_session=${session}` } }, t.env)).text();
+    const html = await (
+      await app.request(`${ORIGIN}/demo`, { headers: { cookie: `wx_session=${session}` } }, t.env)
+    ).text();
     expect(html).toContain("oFakeWebUser000000000000001");
     expect(html).toContain("测试用户&lt;b&gt;");
     expect(html).not.toContain("测试用户<b>");
@@ -91,12 +104,15 @@ describe("the flow", () => {
 });
 
 describe("refusals", () => {
-  it.each(["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "evil", "/\u0000x"])("next=%j is refused with 400, no redirect", async (next) => {
-    const t = await newApp();
-    const res = await app.request(`${ORIGIN}/oauth/login?${new URLSearchParams({ next })}`, {}, t.env);
-    expect(res.status).toBe(400);
-    expect(res.headers.get("location")).toBeNull();
-  });
+  it.each(["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "evil", "/\u0000x"])(
+    "next=%j is refused with 400, no redirect",
+    async (next) => {
+      const t = await newApp();
+      const res = await app.request(`${ORIGIN}/oauth/login?${new URLSearchParams({ next })}`, {}, t.env);
+      expect(res.status).toBe(400);
+      expect(res.headers.get("location")).toBeNull();
+    },
+  );
 
   it("an unknown scope is refused", async () => {
     const t = await newApp();
@@ -119,14 +135,25 @@ describe("refusals", () => {
     const { callbackUrl, stateCookie } = await signInPrepared(t);
     const u = new URL(callbackUrl);
     u.searchParams.set("next", "/admin");
-    expect((await app.request(u.href, { headers: { cookie: `wx_oauth_state=${stateCookie}` } }, t.env)).status).toBe(400);
+    expect((await app.request(u.href, { headers: { cookie: `wx_oauth_state=${stateCookie}` } }, t.env)).status).toBe(
+      400,
+    );
     expect(await snsCalls(t)).toBe(0);
   });
 
   it("an expired state is refused with a way to sign in again", async () => {
     const t = await newApp();
-    const { state, nonce } = await makeState(env.SESSION_SECRET!, "snsapi_base", "/demo", Math.floor(Date.now() / 1000) - 301);
-    const res = await app.request(`${ORIGIN}/oauth/callback?scope=snsapi_base&next=%2Fdemo&code=abc&state=${state}`, { headers: { cookie: `wx_oauth_state=${nonce}` } }, t.env);
+    const { state, nonce } = await makeState(
+      env.SESSION_SECRET!,
+      "snsapi_base",
+      "/demo",
+      Math.floor(Date.now() / 1000) - 301,
+    );
+    const res = await app.request(
+      `${ORIGIN}/oauth/callback?scope=snsapi_base&next=%2Fdemo&code=abc&state=${state}`,
+      { headers: { cookie: `wx_oauth_state=${nonce}` } },
+      t.env,
+    );
     expect(res.status).toBe(400);
     expect(await res.text()).toContain("/oauth/login");
     expect(await snsCalls(t)).toBe(0);
@@ -142,10 +169,18 @@ describe("refusals", () => {
   it("a replayed callback (double tap, back button): signed in → carry on; otherwise a clear page, never a 5xx", async () => {
     const t = await newApp();
     const first = await signIn(t);
-    const again = await app.request(first.callbackUrl, { headers: { cookie: `wx_oauth_state=${first.stateCookie}; wx_session=${first.session}` } }, t.env);
+    const again = await app.request(
+      first.callbackUrl,
+      { headers: { cookie: `wx_oauth_state=${first.stateCookie}; wx_session=${first.session}` } },
+      t.env,
+    );
     expect(again.status).toBe(302);
     expect(again.headers.get("location")).toBe("/demo");
-    const stranger = await app.request(first.callbackUrl, { headers: { cookie: `wx_oauth_state=${first.stateCookie}` } }, t.env);
+    const stranger = await app.request(
+      first.callbackUrl,
+      { headers: { cookie: `wx_oauth_state=${first.stateCookie}` } },
+      t.env,
+    );
     expect(stranger.status).toBe(400);
     expect(await stranger.text()).toContain("已使用");
     expect(await snsCalls(t)).toBe(1); // the replay never reached WeChat
@@ -174,7 +209,9 @@ describe("refusals", () => {
     expect((await me(t.env, `${forgedBody}.${mac}`)).status).toBe(401);
     expect((await me(t.env, `${body}.${mac!.slice(0, -2)}AA`)).status).toBe(401);
     expect((await me(t.env, "garbage")).status).toBe(401);
-    expect((await me({ ...t.env, SESSION_SECRET: "another-secret-0123456789abcdefghijklmnop" }, session)).status).toBe(401);
+    expect((await me({ ...t.env, SESSION_SECRET: "another-secret-0123456789abcdefghijklmnop" }, session)).status).toBe(
+      401,
+    );
   });
 
   it("nothing works unsigned: without SESSION_SECRET the routes say so (500 naming it)", async () => {

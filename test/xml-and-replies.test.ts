@@ -6,16 +6,30 @@
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { toMessage } from "../src/wechat/messages";
-import { renderEncrypted, renderReply, renderReplyBody, reply, replyForRetry, toReply, wrapReply } from "../src/wechat/replies";
+import {
+  renderEncrypted,
+  renderReply,
+  renderReplyBody,
+  reply,
+  replyForRetry,
+  toReply,
+  wrapReply,
+} from "../src/wechat/replies";
 import { cdata, parseXml, XmlError } from "../src/wechat/xml";
 
-const independent = new XMLParser({ parseTagValue: false, trimValues: false, isArray: (_n, p) => p === "xml.Articles.item" });
+const independent = new XMLParser({
+  parseTagValue: false,
+  trimValues: false,
+  isArray: (_n, p) => p === "xml.Articles.item",
+});
 const render = (r: Parameters<typeof renderReply>[0]) => renderReply(r, "oFollower", "gh_account", 1_700_000_000_123);
 const roundTrip = (r: Parameters<typeof renderReply>[0]) => independent.parse(render(r)).xml;
 
 describe("parsing", () => {
   it("keeps every value a string, digits included", () => {
-    const x = parseXml("<xml><CreateTime>1348831860</CreateTime><MsgId>6054768590064713728</MsgId><Scale>20</Scale><Flag>true</Flag></xml>");
+    const x = parseXml(
+      "<xml><CreateTime>1348831860</CreateTime><MsgId>6054768590064713728</MsgId><Scale>20</Scale><Flag>true</Flag></xml>",
+    );
     expect(x).toMatchObject({ CreateTime: "1348831860", MsgId: "6054768590064713728", Scale: "20", Flag: "true" });
   });
 
@@ -29,11 +43,15 @@ describe("parsing", () => {
   });
 
   it("keeps numeric references inside CDATA literal, and decodes them outside", () => {
-    expect(parseXml("<xml><A><![CDATA[&#20013; &amp;]]></A><B>&#20013;&amp;</B></xml>")).toMatchObject({ A: "&#20013; &amp;", B: "中&" });
+    expect(parseXml("<xml><A><![CDATA[&#20013; &amp;]]></A><B>&#20013;&amp;</B></xml>")).toMatchObject({
+      A: "&#20013; &amp;",
+      B: "中&",
+    });
   });
 
   it("parses alike with and without numeric references elsewhere in the document", () => {
-    const body = "<ToUserName><![CDATA[gh]]></ToUserName><Content><![CDATA[ &lt; a&b ]]></Content><E>&lt;&amp;&gt;</E><MsgId>9223372036854775807</MsgId>";
+    const body =
+      "<ToUserName><![CDATA[gh]]></ToUserName><Content><![CDATA[ &lt; a&b ]]></Content><E>&lt;&amp;&gt;</E><MsgId>9223372036854775807</MsgId>";
     const plain = parseXml(`<xml>${body}</xml>`);
     const withRef = parseXml(`<xml>${body}<R>&#65;</R></xml>`);
     expect({ ...withRef, R: undefined }).toEqual({ ...plain, R: undefined });
@@ -41,7 +59,9 @@ describe("parsing", () => {
   });
 
   it("lets a follower's text that mentions <!DOCTYPE through, inside CDATA", () => {
-    expect(parseXml("<xml><Content><![CDATA[<!DOCTYPE html> <!ENTITY x>]]></Content></xml>")["Content"]).toBe("<!DOCTYPE html> <!ENTITY x>");
+    expect(parseXml("<xml><Content><![CDATA[<!DOCTYPE html> <!ENTITY x>]]></Content></xml>")["Content"]).toBe(
+      "<!DOCTYPE html> <!ENTITY x>",
+    );
   });
 
   it("allows comments and the XML declaration", () => {
@@ -57,7 +77,11 @@ describe("parsing", () => {
   });
 
   it("normalises known event names to their documented casing", () => {
-    const m = toMessage(parseXml("<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>click</Event><EventKey>K</EventKey></xml>"));
+    const m = toMessage(
+      parseXml(
+        "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>click</Event><EventKey>K</EventKey></xml>",
+      ),
+    );
     expect(m.Event).toBe("CLICK");
   });
 });
@@ -79,7 +103,9 @@ describe("CDATA", () => {
   });
 
   it("drops characters XML cannot carry, keeping the rest", () => {
-    expect(independent.parse(`<xml><C>${cdata("a\u0000b\u0008c\uFFFEd\uD800e\tf\ng")}</C></xml>`).xml.C).toBe("abcde\tf\ng");
+    expect(independent.parse(`<xml><C>${cdata("a\u0000b\u0008c\uFFFEd\uD800e\tf\ng")}</C></xml>`).xml.C).toBe(
+      "abcde\tf\ng",
+    );
   });
 
   it("never lets ]]> close the section early (the injection some SDKs allow)", () => {
@@ -106,10 +132,24 @@ describe("every reply type", () => {
     }));
   it("music", () =>
     expect(
-      roundTrip(reply.music({ thumbMediaId: "t", title: "T", description: "D", musicUrl: "http://a/1.mp3", hqMusicUrl: "http://a/2.mp3" })),
+      roundTrip(
+        reply.music({
+          thumbMediaId: "t",
+          title: "T",
+          description: "D",
+          musicUrl: "http://a/1.mp3",
+          hqMusicUrl: "http://a/2.mp3",
+        }),
+      ),
     ).toMatchObject({
       MsgType: "music",
-      Music: { Title: "T", Description: "D", MusicUrl: "http://a/1.mp3", HQMusicUrl: "http://a/2.mp3", ThumbMediaId: "t" },
+      Music: {
+        Title: "T",
+        Description: "D",
+        MusicUrl: "http://a/1.mp3",
+        HQMusicUrl: "http://a/2.mp3",
+        ThumbMediaId: "t",
+      },
     }));
   it("news", () => {
     const x = roundTrip(
@@ -126,14 +166,17 @@ describe("every reply type", () => {
   });
   it("transfer_customer_service", () => {
     expect(roundTrip(reply.transferCustomerService())).toMatchObject({ MsgType: "transfer_customer_service" });
-    expect(roundTrip(reply.transferCustomerService("kf2001@gh"))).toMatchObject({ TransInfo: { KfAccount: "kf2001@gh" } });
+    expect(roundTrip(reply.transferCustomerService("kf2001@gh"))).toMatchObject({
+      TransInfo: { KfAccount: "kf2001@gh" },
+    });
   });
   it("nothing → success", () => {
     expect(render(reply.nothing())).toBe("success");
     expect(render(toReply(undefined))).toBe("success");
     expect(render(toReply(""))).toBe("success");
   });
-  it("a string is a text reply", () => expect(roundTrip(toReply("hi"))).toMatchObject({ MsgType: "text", Content: "hi" }));
+  it("a string is a text reply", () =>
+    expect(roundTrip(toReply("hi"))).toMatchObject({ MsgType: "text", Content: "hi" }));
   it("the encrypted envelope", () => {
     expect(independent.parse(renderEncrypted("ENC", "SIG", "1700000000", "123")).xml).toEqual({
       Encrypt: "ENC",
@@ -155,7 +198,8 @@ describe("a reply's body, as the delivery ledger keeps it", () => {
     reply.transferCustomerService("kf2001@gh"),
   ];
   it("wrapped in its envelope is the reply, for every type", () => {
-    for (const r of every) expect(wrapReply(renderReplyBody(r), "oFollower", "gh_account", 1_700_000_000_123)).toBe(render(r));
+    for (const r of every)
+      expect(wrapReply(renderReplyBody(r), "oFollower", "gh_account", 1_700_000_000_123)).toBe(render(r));
     expect(renderReplyBody(reply.nothing())).toBe("success");
     expect(wrapReply("success", "oFollower", "gh_account", 1_700_000_000_123)).toBe("success");
   });

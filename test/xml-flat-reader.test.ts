@@ -31,13 +31,50 @@ function oracle(text: string): XmlNode | "refused" {
 
 const space = fc.constantFrom("", "", " ", "\n", "\r\n", "\t", "\n    ");
 const name = fc.oneof(
-  fc.constantFrom("ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "Encrypt", "Event", "EventKey", "A", "a-b", "x.y", "_z", "xml", "__proto__", "constructor", "toString", "1A", "ä", "A B", ""),
+  fc.constantFrom(
+    "ToUserName",
+    "FromUserName",
+    "CreateTime",
+    "MsgType",
+    "Content",
+    "MsgId",
+    "Encrypt",
+    "Event",
+    "EventKey",
+    "A",
+    "a-b",
+    "x.y",
+    "_z",
+    "xml",
+    "__proto__",
+    "constructor",
+    "toString",
+    "1A",
+    "ä",
+    "A B",
+    "",
+  ),
   fc.string({ unit: fc.constantFrom(..."AZaz_09-.:"), minLength: 1, maxLength: 6 }),
 );
 const text = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ unit: "grapheme", maxLength: 10 }),
-  fc.constantFrom("", " ", "  hi  ", "]]>", "]]", "&amp;", "&#20013;", "a>b", "a<b", "\u0000", "\r\n", "<![CDATA[x]]>", "</A>", "6054768590064713728"),
+  fc.constantFrom(
+    "",
+    " ",
+    "  hi  ",
+    "]]>",
+    "]]",
+    "&amp;",
+    "&#20013;",
+    "a>b",
+    "a<b",
+    "\u0000",
+    "\r\n",
+    "<![CDATA[x]]>",
+    "</A>",
+    "6054768590064713728",
+  ),
 );
 const element = fc
   .tuple(name, fc.constantFrom("cdata", "plain", "cdata-split", "self-closing", "mismatched", "attribute"), text)
@@ -59,21 +96,43 @@ const element = fc
   });
 /** Flat documents, mostly well formed, with every kind of deviation mixed in. */
 const flatDocument = fc
-  .tuple(space, fc.constantFrom("<xml>", "<xml>", "<xml >", "<XML>", '<?xml version="1.0"?><xml>', "<!DOCTYPE x><xml>"), fc.array(fc.tuple(space, element), { maxLength: 8 }), space, fc.constantFrom("</xml>", "</xml>", "", "</xml><xml></xml>", "</xml>x"), space)
-  .map(([lead, open, children, before, close, trail]) => lead + open + children.map(([s, e]) => s + e).join("") + before + close + trail);
+  .tuple(
+    space,
+    fc.constantFrom("<xml>", "<xml>", "<xml >", "<XML>", '<?xml version="1.0"?><xml>', "<!DOCTYPE x><xml>"),
+    fc.array(fc.tuple(space, element), { maxLength: 8 }),
+    space,
+    fc.constantFrom("</xml>", "</xml>", "", "</xml><xml></xml>", "</xml>x"),
+    space,
+  )
+  .map(
+    ([lead, open, children, before, close, trail]) =>
+      lead + open + children.map(([s, e]) => s + e).join("") + before + close + trail,
+  );
 /** Flat documents as WeChat writes them, with arbitrary names (unique) and values. */
 const wellFormed = fc
   .tuple(
     space,
-    fc.uniqueArray(fc.tuple(fc.oneof(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,8}$/), name), fc.boolean(), fc.oneof(fc.stringMatching(/^[^<>&]{0,12}$/), text)), {
-      minLength: 1,
-      maxLength: 8,
-      selector: ([n]) => n,
-    }),
+    fc.uniqueArray(
+      fc.tuple(
+        fc.oneof(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,8}$/), name),
+        fc.boolean(),
+        fc.oneof(fc.stringMatching(/^[^<>&]{0,12}$/), text),
+      ),
+      {
+        minLength: 1,
+        maxLength: 8,
+        selector: ([n]) => n,
+      },
+    ),
     space,
   )
-  .map(([lead, children, trail]) =>
-    lead + "<xml>" + children.map(([n, inCdata, t]) => (inCdata ? `<${n}><![CDATA[${t}]]></${n}>` : `<${n}>${t}</${n}>`)).join("\n") + "</xml>" + trail,
+  .map(
+    ([lead, children, trail]) =>
+      lead +
+      "<xml>" +
+      children.map(([n, inCdata, t]) => (inCdata ? `<${n}><![CDATA[${t}]]></${n}>` : `<${n}>${t}</${n}>`)).join("\n") +
+      "</xml>" +
+      trail,
   );
 
 describe("the flat reader against fast-xml-parser", () => {
@@ -127,7 +186,10 @@ describe("the shapes WeChat sends take the fast path", () => {
 
   it.each([
     ["image", { MsgType: "image", PicUrl: "http://mmbiz.qpic.cn/x", MediaId: "media_id" }],
-    ["location", { MsgType: "location", Location_X: "23.134521", Location_Y: "113.358803", Scale: "20", Label: "位置信息" }],
+    [
+      "location",
+      { MsgType: "location", Location_X: "23.134521", Location_Y: "113.358803", Scale: "20", Label: "位置信息" },
+    ],
     ["subscribe event", { MsgType: "event", Event: "subscribe", EventKey: "qrscene_123123", Ticket: "TICKET" }],
     ["menu click", { MsgType: "event", Event: "CLICK", EventKey: "ABOUT" }],
   ])("%s", (_kind, fields) => {
@@ -148,7 +210,10 @@ describe("the shapes WeChat sends take the fast path", () => {
   });
 
   it("64-bit ids stay exact strings", () => {
-    expect(readFlat("<xml><MsgId>6054768590064713728</MsgId><MsgID>18446744073709551615</MsgID></xml>")).toEqual({ MsgId: "6054768590064713728", MsgID: "18446744073709551615" });
+    expect(readFlat("<xml><MsgId>6054768590064713728</MsgId><MsgID>18446744073709551615</MsgID></xml>")).toEqual({
+      MsgId: "6054768590064713728",
+      MsgID: "18446744073709551615",
+    });
   });
 });
 
@@ -157,7 +222,10 @@ describe("what the flat reader leaves to the full parse", () => {
     ["a split CDATA (a `]]>` in content)", "<xml><A><![CDATA[x]]]]><![CDATA[>y]]></A></xml>"],
     ["an entity", "<xml><A>&lt;b&gt;</A></xml>"],
     ["a numeric reference", "<xml><A>&#20013;</A></xml>"],
-    ["a nested list", "<xml><SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum>x</PicMd5Sum></item></PicList></SendPicsInfo></xml>"],
+    [
+      "a nested list",
+      "<xml><SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum>x</PicMd5Sum></item></PicList></SendPicsInfo></xml>",
+    ],
     ["a declaration", '<?xml version="1.0" encoding="utf-8"?><xml><A>1</A></xml>'],
     ["a comment", "<xml><!-- hi --><A>1</A></xml>"],
     ["a repeated element", "<xml><A>1</A><A>2</A></xml>"],

@@ -5,7 +5,6 @@
 import type { QrCode } from "../api/qrcode";
 import { escapeHtml } from "../web/html";
 
-
 const KIND: Record<QrCode["actionName"], string> = {
   QR_SCENE: "临时 · 整数场景 (QR_SCENE)",
   QR_STR_SCENE: "临时 · 字符串场景 (QR_STR_SCENE)",

@@ -99,7 +99,14 @@ export class TokenBroker extends DurableObject<Env> {
   /** Keeps the caller's options (for the alarm); written only when they change. */
   async #remember(options: BrokerOptions): Promise<void> {
     const o = this.#options;
-    if (o && o.appId === options.appId && o.apiBase === options.apiBase && o.tokenMode === options.tokenMode && o.timeoutMs === options.timeoutMs) return;
+    if (
+      o &&
+      o.appId === options.appId &&
+      o.apiBase === options.apiBase &&
+      o.tokenMode === options.tokenMode &&
+      o.timeoutMs === options.timeoutMs
+    )
+      return;
     const { appId, apiBase, tokenMode, timeoutMs } = options; // nothing else crosses into storage
     this.#options = { appId, apiBase, tokenMode, timeoutMs };
     await this.ctx.storage.put(OPTIONS, this.#options);
@@ -165,7 +172,11 @@ export class TokenBroker extends DurableObject<Env> {
     const history = (await this.ctx.storage.get<number[]>(FORCE_LOG)) ?? [];
     const now = Date.now();
     if (!forceRefreshAllowed(history, now)) {
-      throw new WeChatApiError(40001, "access_token rejected and force_refresh is rate-limited (20/day, 30 s apart)", "/cgi-bin/stable_token");
+      throw new WeChatApiError(
+        40001,
+        "access_token rejected and force_refresh is rate-limited (20/day, 30 s apart)",
+        "/cgi-bin/stable_token",
+      );
     }
     await this.ctx.storage.put(FORCE_LOG, [...history.filter((t) => now - t < 86_400_000), now]);
     return stable(true);
@@ -173,7 +184,11 @@ export class TokenBroker extends DurableObject<Env> {
 
   async #fetchJsapiTicket(config: ApiConfig): Promise<CredentialRecord> {
     const fetchWith = async (token: string) =>
-      callUpstream(config, { method: "GET", path: "/cgi-bin/ticket/getticket", query: { access_token: token, type: "jsapi" } });
+      callUpstream(config, {
+        method: "GET",
+        path: "/cgi-bin/ticket/getticket",
+        query: { access_token: token, type: "jsapi" },
+      });
     let token = (await this.#currentAccessToken()).value;
     let json;
     try {
@@ -225,5 +240,7 @@ function tokenRecord(json: Record<string, unknown>, path: string): CredentialRec
 
 function errorFields(e: unknown): Record<string, string | number | undefined> {
   const s = serializeError(e);
-  return s.type === "wechat" ? { errcode: s.errcode, path: s.path } : { upstream: s.kind, path: s.path, status: s.status };
+  return s.type === "wechat"
+    ? { errcode: s.errcode, path: s.path }
+    : { upstream: s.kind, path: s.path, status: s.status };
 }

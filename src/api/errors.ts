@@ -47,7 +47,8 @@ export type SerializedError =
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof WeChatApiError) return { type: "wechat", errcode: e.errcode, errmsg: e.errmsg, path: e.path };
-  if (e instanceof UpstreamError) return { type: "upstream", kind: e.kind, path: e.path, message: e.message, status: e.status };
+  if (e instanceof UpstreamError)
+    return { type: "upstream", kind: e.kind, path: e.path, message: e.message, status: e.status };
   return { type: "upstream", kind: "network", path: "?", message: e instanceof Error ? e.name : "unknown error" };
 }
 

@@ -47,7 +47,8 @@ export function validateMenu(input: unknown): Menu {
     throw new InvalidInputError("a menu is an object with a `button` array");
   }
   const buttons = (input as Menu).button;
-  if (buttons.length < 1 || buttons.length > 3) throw new InvalidInputError(`a menu has 1 to 3 buttons, got ${buttons.length}`);
+  if (buttons.length < 1 || buttons.length > 3)
+    throw new InvalidInputError(`a menu has 1 to 3 buttons, got ${buttons.length}`);
   buttons.forEach((b, i) => {
     const where = `button[${i}]`;
     checkName(b, where, 16);
@@ -58,7 +59,8 @@ export function validateMenu(input: unknown): Menu {
       b.sub_button.forEach((s, j) => {
         const subWhere = `${where}.sub_button[${j}]`;
         checkName(s, subWhere, 60);
-        if (s.sub_button !== undefined && s.sub_button.length > 0) throw new InvalidInputError(`${subWhere}: menus are two levels deep at most`);
+        if (s.sub_button !== undefined && s.sub_button.length > 0)
+          throw new InvalidInputError(`${subWhere}: menus are two levels deep at most`);
         checkAction(s, subWhere);
       });
     } else checkAction(b, where);
@@ -80,11 +82,13 @@ function checkAction(b: MenuButton, where: string): void {
   }
   for (const field of TYPE_NEEDS[b.type]!) {
     const value = b[field];
-    if (typeof value !== "string" || value.length === 0) throw new InvalidInputError(`${where}: a ${b.type} button needs ${field}`);
+    if (typeof value !== "string" || value.length === 0)
+      throw new InvalidInputError(`${where}: a ${b.type} button needs ${field}`);
   }
   if (b.key !== undefined && bytes(b.key) > 128) throw new InvalidInputError(`${where}.key is longer than 128 bytes`);
   if (b.url !== undefined && bytes(b.url) > 1024) throw new InvalidInputError(`${where}.url is longer than 1024 bytes`);
-  if (b.url !== undefined && !/^https?:\/\//i.test(b.url)) throw new InvalidInputError(`${where}.url must start with http:// or https://`);
+  if (b.url !== undefined && !/^https?:\/\//i.test(b.url))
+    throw new InvalidInputError(`${where}.url must start with http:// or https://`);
 }
 
 export function menuApi(api: WeChatApi) {

@@ -14,13 +14,22 @@ export type CustomMessage =
   | { msgtype: "image"; image: { media_id: string } }
   | { msgtype: "voice"; voice: { media_id: string } }
   | { msgtype: "video"; video: { media_id: string; thumb_media_id?: string; title?: string; description?: string } }
-  | { msgtype: "music"; music: { title?: string; description?: string; musicurl: string; hqmusicurl?: string; thumb_media_id: string } }
+  | {
+      msgtype: "music";
+      music: { title?: string; description?: string; musicurl: string; hqmusicurl?: string; thumb_media_id: string };
+    }
   | { msgtype: "news"; news: { articles: { title: string; description?: string; url?: string; picurl?: string }[] } }
   | { msgtype: "mpnews"; mpnews: { media_id: string } }
   | { msgtype: "mpnewsarticle"; mpnewsarticle: { article_id: string } }
-  | { msgtype: "msgmenu"; msgmenu: { head_content?: string; list: { id: string; content: string }[]; tail_content?: string } }
+  | {
+      msgtype: "msgmenu";
+      msgmenu: { head_content?: string; list: { id: string; content: string }[]; tail_content?: string };
+    }
   | { msgtype: "wxcard"; wxcard: { card_id: string } }
-  | { msgtype: "miniprogrampage"; miniprogrampage: { title?: string; appid: string; pagepath: string; thumb_media_id: string } };
+  | {
+      msgtype: "miniprogrampage";
+      miniprogrampage: { title?: string; appid: string; pagepath: string; thumb_media_id: string };
+    };
 
 /** What each customer-service type must carry (dotted paths into the message). */
 const CUSTOM_NEEDS: Record<CustomMessage["msgtype"], readonly string[]> = {
@@ -38,13 +47,19 @@ const CUSTOM_NEEDS: Record<CustomMessage["msgtype"], readonly string[]> = {
 };
 
 function at(obj: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>((o, k) => (typeof o === "object" && o !== null ? (o as Record<string, unknown>)[k] : undefined), obj);
+  return path
+    .split(".")
+    .reduce<unknown>(
+      (o, k) => (typeof o === "object" && o !== null ? (o as Record<string, unknown>)[k] : undefined),
+      obj,
+    );
 }
 
 const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
 
 function checkOpenId(openid: unknown): string {
-  if (typeof openid !== "string" || !OPENID.test(openid)) throw new InvalidInputError("touser must be a follower's OpenID");
+  if (typeof openid !== "string" || !OPENID.test(openid))
+    throw new InvalidInputError("touser must be a follower's OpenID");
   return openid;
 }
 
@@ -62,10 +77,13 @@ export function customMessageBody(touser: unknown, message: unknown, kfAccount?:
   }
   if (type === "news") {
     const articles = at(message, "news.articles");
-    if (!Array.isArray(articles) || articles.length !== 1) throw new InvalidInputError("a news customer-service message carries exactly 1 article");
-    if (typeof articles[0]?.title !== "string" || !articles[0].title) throw new InvalidInputError("a news article needs a title");
+    if (!Array.isArray(articles) || articles.length !== 1)
+      throw new InvalidInputError("a news customer-service message carries exactly 1 article");
+    if (typeof articles[0]?.title !== "string" || !articles[0].title)
+      throw new InvalidInputError("a news article needs a title");
   }
-  if (type === "text" && typeof at(message, "text.content") !== "string") throw new InvalidInputError("text.content must be a string");
+  if (type === "text" && typeof at(message, "text.content") !== "string")
+    throw new InvalidInputError("text.content must be a string");
   return { touser: to, ...(message as object), ...(kfAccount ? { customservice: { kf_account: kfAccount } } : {}) };
 }
 
@@ -79,15 +97,27 @@ export function replyToCustomMessage(reply: Reply): CustomMessage | null {
     case "voice":
       return { msgtype: "voice", voice: { media_id: reply.mediaId } };
     case "video":
-      return { msgtype: "video", video: { media_id: reply.mediaId, title: reply.title, description: reply.description } };
+      return {
+        msgtype: "video",
+        video: { media_id: reply.mediaId, title: reply.title, description: reply.description },
+      };
     case "music":
       return {
         msgtype: "music",
-        music: { title: reply.title, description: reply.description, musicurl: reply.musicUrl ?? "", hqmusicurl: reply.hqMusicUrl, thumb_media_id: reply.thumbMediaId },
+        music: {
+          title: reply.title,
+          description: reply.description,
+          musicurl: reply.musicUrl ?? "",
+          hqmusicurl: reply.hqMusicUrl,
+          thumb_media_id: reply.thumbMediaId,
+        },
       };
     case "news": {
       const [a] = reply.articles;
-      return { msgtype: "news", news: { articles: [{ title: a!.title, description: a!.description, url: a!.url, picurl: a!.picUrl }] } };
+      return {
+        msgtype: "news",
+        news: { articles: [{ title: a!.title, description: a!.description, url: a!.url, picurl: a!.picUrl }] },
+      };
     }
     case "transfer_customer_service":
     case "success":
@@ -116,7 +146,10 @@ export function templateMessageBody(input: unknown): TemplateMessage {
     throw new InvalidInputError("url must be an http(s) URL");
   }
   const mp = m["miniprogram"];
-  if (mp !== undefined && (typeof mp !== "object" || mp === null || typeof (mp as { appid?: unknown }).appid !== "string")) {
+  if (
+    mp !== undefined &&
+    (typeof mp !== "object" || mp === null || typeof (mp as { appid?: unknown }).appid !== "string")
+  ) {
     throw new InvalidInputError("miniprogram needs an appid");
   }
   const data = m["data"];
@@ -135,11 +168,19 @@ export function messageApi(api: WeChatApi) {
   return {
     /** Sends a customer-service message to a follower (checked first). */
     async sendCustom(touser: string, message: CustomMessage, kfAccount?: string): Promise<void> {
-      await api.call({ method: "POST", path: "/cgi-bin/message/custom/send", body: customMessageBody(touser, message, kfAccount) });
+      await api.call({
+        method: "POST",
+        path: "/cgi-bin/message/custom/send",
+        body: customMessageBody(touser, message, kfAccount),
+      });
     },
     /** Sends a template message; returns WeChat's msgid, exact (it exceeds 2^53). */
     async sendTemplate(message: TemplateMessage): Promise<{ msgid: string }> {
-      const json = await api.call({ method: "POST", path: "/cgi-bin/message/template/send", body: templateMessageBody(message) });
+      const json = await api.call({
+        method: "POST",
+        path: "/cgi-bin/message/template/send",
+        body: templateMessageBody(message),
+      });
       return { msgid: idString(json["msgid"]) ?? "" };
     },
   };

@@ -37,7 +37,11 @@ export async function exchangeCode(config: ApiConfig, code: string): Promise<Cod
 }
 
 export async function webUserInfo(config: ApiConfig, accessToken: string, openid: string): Promise<WebUserInfo> {
-  const json = await callUpstream(config, { method: "GET", path: "/sns/userinfo", query: { access_token: accessToken, openid, lang: "zh_CN" } });
+  const json = await callUpstream(config, {
+    method: "GET",
+    path: "/sns/userinfo",
+    query: { access_token: accessToken, openid, lang: "zh_CN" },
+  });
   const str = (k: string) => (typeof json[k] === "string" ? (json[k] as string) : undefined);
   return { openid, nickname: str("nickname"), headimgurl: str("headimgurl"), unionid: str("unionid") };
 }

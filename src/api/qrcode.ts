@@ -40,7 +40,11 @@ export function showQrcodeUrl(ticket: string): string {
 }
 
 /** WeChat's qrcode/create body for a request; InvalidInputError names the limit broken. */
-export function qrcodeBody(req: QrRequest): { action_name: QrActionName; expire_seconds?: number; action_info: { scene: { scene_id: number } | { scene_str: string } } } {
+export function qrcodeBody(req: QrRequest): {
+  action_name: QrActionName;
+  expire_seconds?: number;
+  action_info: { scene: { scene_id: number } | { scene_str: string } };
+} {
   const permanent = req.permanent === true;
   if (permanent && req.expireSeconds !== undefined) {
     throw new InvalidInputError("expire applies to temporary codes only: a permanent code never expires");
@@ -55,15 +59,25 @@ export function qrcodeBody(req: QrRequest): { action_name: QrActionName; expire_
     const id = Number(scene);
     const max = permanent ? QR_PERMANENT_MAX_ID : QR_TEMP_MAX_ID;
     if (!Number.isSafeInteger(id) || id < 1 || id > max) {
-      throw new InvalidInputError(`an integer scene must be from 1 to ${max} for a ${permanent ? "permanent" : "temporary"} code`);
+      throw new InvalidInputError(
+        `an integer scene must be from 1 to ${max} for a ${permanent ? "permanent" : "temporary"} code`,
+      );
     }
-    return { ...timing, action_name: permanent ? "QR_LIMIT_SCENE" : "QR_SCENE", action_info: { scene: { scene_id: id } } };
+    return {
+      ...timing,
+      action_name: permanent ? "QR_LIMIT_SCENE" : "QR_SCENE",
+      action_info: { scene: { scene_id: id } },
+    };
   }
   const length = [...scene].length;
   if (length < 1 || length > QR_MAX_STR_LENGTH) {
     throw new InvalidInputError(`a string scene must be 1 to ${QR_MAX_STR_LENGTH} characters, got ${length}`);
   }
-  return { ...timing, action_name: permanent ? "QR_LIMIT_STR_SCENE" : "QR_STR_SCENE", action_info: { scene: { scene_str: scene } } };
+  return {
+    ...timing,
+    action_name: permanent ? "QR_LIMIT_STR_SCENE" : "QR_STR_SCENE",
+    action_info: { scene: { scene_str: scene } },
+  };
 }
 
 export function qrcodeApi(api: WeChatApi) {
@@ -73,12 +87,15 @@ export function qrcodeApi(api: WeChatApi) {
       const body = qrcodeBody(req);
       const json = await api.call({ method: "POST", path: "/cgi-bin/qrcode/create", body });
       const ticket = json["ticket"];
-      if (typeof ticket !== "string" || ticket.length === 0) throw new InvalidInputError("WeChat answered without a ticket");
+      if (typeof ticket !== "string" || ticket.length === 0)
+        throw new InvalidInputError("WeChat answered without a ticket");
       const expire = json["expire_seconds"];
       return {
         ticket,
         url: typeof json["url"] === "string" ? json["url"] : "",
-        ...(body.expire_seconds === undefined ? {} : { expireSeconds: typeof expire === "number" ? expire : Number(idString(expire) ?? body.expire_seconds) }),
+        ...(body.expire_seconds === undefined
+          ? {}
+          : { expireSeconds: typeof expire === "number" ? expire : Number(idString(expire) ?? body.expire_seconds) }),
         image: showQrcodeUrl(ticket),
         actionName: body.action_name,
         scene: String(req.scene),

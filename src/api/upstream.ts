@@ -21,7 +21,10 @@ export type WeChatJson = Record<string, unknown> & { errcode?: number; errmsg?: 
  * WeChat cannot be reached or answers something else, WeChatApiError when
  * the JSON carries a non-zero errcode.
  */
-export async function callUpstream(config: Pick<ApiConfig, "apiBase" | "timeoutMs">, req: UpstreamRequest): Promise<WeChatJson> {
+export async function callUpstream(
+  config: Pick<ApiConfig, "apiBase" | "timeoutMs">,
+  req: UpstreamRequest,
+): Promise<WeChatJson> {
   const url = new URL(config.apiBase + req.path);
   for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
   let res: Response;

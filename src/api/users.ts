@@ -23,7 +23,11 @@ export function userApi(api: WeChatApi) {
   return {
     async info(openid: string, lang: "zh_CN" | "zh_TW" | "en" = "zh_CN"): Promise<UserInfo> {
       if (!/^[A-Za-z0-9_-]{6,64}$/.test(openid)) throw new InvalidInputError("openid must be a follower's OpenID");
-      return (await api.call({ method: "GET", path: "/cgi-bin/user/info", query: { openid, lang } })) as unknown as UserInfo;
+      return (await api.call({
+        method: "GET",
+        path: "/cgi-bin/user/info",
+        query: { openid, lang },
+      })) as unknown as UserInfo;
     },
   };
 }

@@ -22,9 +22,7 @@ bot.text(/^\s*(二维码|qrcode)\s*$/i, async ({ message, api }) => {
   return `您的专属二维码（7 天内有效）：\n${qr.image}`;
 });
 
-bot.on("voice", ({ message }) =>
-  message.Recognition ? message.Recognition : "抱歉，没有识别出这条语音的内容。",
-);
+bot.on("voice", ({ message }) => (message.Recognition ? message.Recognition : "抱歉，没有识别出这条语音的内容。"));
 
 bot.on("image", () => "收到您的图片了！");
 bot.on("location", ({ message }) => `您的位置：${message.Label || `${message.Location_X}, ${message.Location_Y}`}`);
@@ -42,7 +40,10 @@ bot.event("unsubscribe", () => reply.nothing());
 
 bot.event("SCAN", ({ message }) => `您扫描了二维码，场景：${message.EventKey}`);
 
-bot.event("CLICK", ({ message }) => MENU_REPLIES[message.EventKey]?.() ?? `菜单「${message.EventKey}」还没有设置回复。`);
+bot.event(
+  "CLICK",
+  ({ message }) => MENU_REPLIES[message.EventKey]?.() ?? `菜单「${message.EventKey}」还没有设置回复。`,
+);
 
 // Everything else: a short text for messages, silence for events.
 bot.fallback(({ message }) => (message.MsgType === "event" ? reply.nothing() : "收到！"));

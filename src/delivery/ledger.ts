@@ -125,11 +125,16 @@ export class DeliveryLedger extends DurableObject<Env> {
 
   #get(key: string): { state: DeliveryState; reply?: string } | null {
     const rows = this.#sql
-      .exec<{ state: string; reply: string | null; expires_at: number }>("SELECT state, reply, expires_at FROM deliveries WHERE key = ?", key)
+      .exec<{ state: string; reply: string | null; expires_at: number }>(
+        "SELECT state, reply, expires_at FROM deliveries WHERE key = ?",
+        key,
+      )
       .toArray();
     const row = rows[0];
     if (!row || row.expires_at < Date.now()) return null;
-    return row.reply === null ? { state: row.state as DeliveryState } : { state: row.state as DeliveryState, reply: row.reply };
+    return row.reply === null
+      ? { state: row.state as DeliveryState }
+      : { state: row.state as DeliveryState, reply: row.reply };
   }
 
   #upsert(r: LedgerRecord, expires: number): void {
@@ -137,7 +142,13 @@ export class DeliveryLedger extends DurableObject<Env> {
   }
 
   #set(key: string, state: DeliveryState, reply: string | null): void {
-    this.#sql.exec("UPDATE deliveries SET state = ?, rank = ?, reply = ? WHERE key = ?", state, STATE_RANK[state], reply, key);
+    this.#sql.exec(
+      "UPDATE deliveries SET state = ?, rank = ?, reply = ? WHERE key = ?",
+      state,
+      STATE_RANK[state],
+      reply,
+      key,
+    );
   }
 
   async #ensureCleanup(): Promise<void> {

@@ -19,7 +19,8 @@ export const LEDGER_SHARDS = 8;
 
 /** The retry-stable identity: MsgId for messages; sender + CreateTime + event + key for events. */
 export function dedupKey(message: Message): string {
-  if (message.MsgType !== "event" && typeof message.MsgId === "string" && message.MsgId !== "") return `m:${message.MsgId}`;
+  if (message.MsgType !== "event" && typeof message.MsgId === "string" && message.MsgId !== "")
+    return `m:${message.MsgId}`;
   const key = typeof message.EventKey === "string" ? message.EventKey : "";
   return `e:${message.FromUserName}\n${message.CreateTime}\n${String(message.Event ?? message.MsgType)}\n${key}`;
 }

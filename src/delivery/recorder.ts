@@ -64,7 +64,12 @@ async function flush(batch: Batch): Promise<void> {
       ledgerStub(batch.namespace, shard)
         .recordBatch(chunksOf(records))
         .catch((e: unknown) => {
-          log("ledger_write", { outcome: "failed", shard, records: records.length, error: e instanceof Error ? e.name : "unknown" });
+          log("ledger_write", {
+            outcome: "failed",
+            shard,
+            records: records.length,
+            error: e instanceof Error ? e.name : "unknown",
+          });
         }),
     );
   });

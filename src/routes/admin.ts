@@ -27,7 +27,12 @@ export function adminRoutes() {
   admin.get("/qrcode", async (c) => {
     const qr = await apiFor(c.env).qrcode.create(parseQrQuery(new URL(c.req.url).searchParams));
     if (wantsJson(c.req.header("accept"))) {
-      return c.json({ ticket: qr.ticket, url: qr.url, ...(qr.expireSeconds === undefined ? {} : { expire_seconds: qr.expireSeconds }), image: qr.image });
+      return c.json({
+        ticket: qr.ticket,
+        url: qr.url,
+        ...(qr.expireSeconds === undefined ? {} : { expire_seconds: qr.expireSeconds }),
+        image: qr.image,
+      });
     }
     return c.html(renderQrPage(qr, Date.now()));
   });
@@ -56,7 +61,8 @@ export function adminRoutes() {
     const body = (await jsonBody(c.req.raw)) as Record<string, unknown> | null;
     if (typeof body !== "object" || body === null) throw new InvalidInputError("the body must be a JSON object");
     const { touser, kf_account, ...message } = body;
-    if (kf_account !== undefined && typeof kf_account !== "string") throw new InvalidInputError("kf_account must be a string");
+    if (kf_account !== undefined && typeof kf_account !== "string")
+      throw new InvalidInputError("kf_account must be a string");
     await apiFor(c.env).message.sendCustom(touser as string, message as never, kf_account);
     return c.json({ ok: true });
   });
@@ -83,7 +89,8 @@ export function parseQrQuery(q: URLSearchParams): QrRequest {
   }
   const permanent = permanentRaw === "1" || permanentRaw === "true";
   const expireRaw = q.get("expire");
-  if (expireRaw !== null && !/^\d{1,10}$/.test(expireRaw)) throw new InvalidInputError("expire must be a whole number of seconds");
+  if (expireRaw !== null && !/^\d{1,10}$/.test(expireRaw))
+    throw new InvalidInputError("expire must be a whole number of seconds");
   return { scene, permanent, ...(expireRaw === null ? {} : { expireSeconds: Number(expireRaw) }) };
 }
 

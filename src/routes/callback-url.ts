@@ -24,7 +24,7 @@ class PlainQuery implements QueryParams {
   constructor(readonly query: string) {}
   get(name: string): string | null {
     const q = this.query;
-    for (let i = 0; i <= q.length; ) {
+    for (let i = 0; i <= q.length;) {
       let end = q.indexOf("&", i);
       if (end === -1) end = q.length;
       if (end > i && q.startsWith(name, i)) {

@@ -12,7 +12,8 @@ export function demoRoutes() {
   const demo = new Hono<{ Bindings: Env }>();
   demo.get("/", async (c) => {
     const session = await readSession(c);
-    if (!session) return c.redirect(`/oauth/login?${new URLSearchParams({ scope: "snsapi_base", next: "/demo" })}`, 302);
+    if (!session)
+      return c.redirect(`/oauth/login?${new URLSearchParams({ scope: "snsapi_base", next: "/demo" })}`, 302);
     const e = escapeHtml;
     return c.html(`<!doctype html>
 <html lang="zh-CN">

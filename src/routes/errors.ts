@@ -16,9 +16,13 @@ export function jsonError(err: unknown, c: Context, area: string): Response {
   }
   if (err instanceof UpstreamError) {
     log(area, { path: c.req.path, outcome: "upstream_error", upstream: err.kind, status: err.status });
-    return c.json({ error: "upstream_unavailable", errcode: -1, errmsg: err.message }, err.kind === "timeout" ? 504 : 502);
+    return c.json(
+      { error: "upstream_unavailable", errcode: -1, errmsg: err.message },
+      err.kind === "timeout" ? 504 : 502,
+    );
   }
-  if (err instanceof ConfigError) return c.json({ error: "configuration", message: `Configuration error: ${err.message}` }, 500);
+  if (err instanceof ConfigError)
+    return c.json({ error: "configuration", message: `Configuration error: ${err.message}` }, 500);
   log(area, { path: c.req.path, outcome: "error", ...describeError(err) });
   return c.json({ error: "internal" }, 500);
 }

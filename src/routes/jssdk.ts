@@ -34,7 +34,12 @@ export function jssdkRoutes() {
     const ticket = await api.jsapiTicket();
     const nonceStr = Array.from(randomBytes(16), (b) => ALPHANUM[b % ALPHANUM.length]).join("");
     const timestamp = Math.floor(Date.now() / 1000);
-    return c.json({ appId: api.config.appId, timestamp, nonceStr, signature: await jssdkSignature(ticket, nonceStr, timestamp, url) });
+    return c.json({
+      appId: api.config.appId,
+      timestamp,
+      nonceStr,
+      signature: await jssdkSignature(ticket, nonceStr, timestamp, url),
+    });
   });
   jssdk.onError((err, c) => jsonError(err, c, "jssdk"));
   return jssdk;

@@ -46,7 +46,8 @@ const nowS = () => Math.floor(Date.now() / 1000);
 /** A same-origin path (`/…`, not `//…` or `/\…`), or null. */
 export function safeNext(next: string | undefined, origin: string): string | null {
   if (next === undefined || next === "") return "/";
-  if (!next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\u0000-\u001f]/.test(next)) return null;
+  if (!next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\u0000-\u001f]/.test(next))
+    return null;
   try {
     const url = new URL(next, origin);
     return url.origin === origin ? url.pathname + url.search + url.hash : null;
@@ -57,7 +58,12 @@ export function safeNext(next: string | undefined, origin: string): string | nul
 
 const stateData = (nonce: string, exp: string, scope: string, next: string) => `${nonce}.${exp}.${scope}.${next}`;
 
-export async function makeState(secret: string, scope: string, next: string, now: number): Promise<{ state: string; nonce: string }> {
+export async function makeState(
+  secret: string,
+  scope: string,
+  next: string,
+  now: number,
+): Promise<{ state: string; nonce: string }> {
   const nonce = bytesToHex(randomBytes(8));
   const exp = (now + STATE_TTL_S).toString(16).padStart(8, "0");
   const mac = bytesToHex((await hmac(secret, stateData(nonce, exp, scope, next))).subarray(0, 16));
@@ -65,7 +71,13 @@ export async function makeState(secret: string, scope: string, next: string, now
 }
 
 /** The state's nonce if it is authentic and unexpired, else why not. */
-export async function checkState(secret: string, state: string, scope: string, next: string, now: number): Promise<{ nonce: string } | { error: "invalid" | "expired" }> {
+export async function checkState(
+  secret: string,
+  state: string,
+  scope: string,
+  next: string,
+  now: number,
+): Promise<{ nonce: string } | { error: "invalid" | "expired" }> {
   if (!/^[0-9a-f]{56}$/.test(state)) return { error: "invalid" };
   const nonce = state.slice(0, 16);
   const exp = state.slice(16, 24);
@@ -98,12 +110,23 @@ export function oauthRoutes() {
     const web = webConfig(c.env);
     const api = apiConfig(c.env);
     const scope = (c.req.query("scope") ?? "snsapi_base") as OAuthScope;
-    if (!SCOPES.has(scope)) return c.json({ error: "invalid_input", message: "scope must be snsapi_base or snsapi_userinfo" }, 400);
+    if (!SCOPES.has(scope))
+      return c.json({ error: "invalid_input", message: "scope must be snsapi_base or snsapi_userinfo" }, 400);
     const origin = new URL(c.req.url).origin;
     const next = safeNext(c.req.query("next"), origin);
-    if (next === null) return c.json({ error: "invalid_input", message: "next must be a path on this site (starting with a single /)" }, 400);
+    if (next === null)
+      return c.json(
+        { error: "invalid_input", message: "next must be a path on this site (starting with a single /)" },
+        400,
+      );
     const { state, nonce } = await makeState(web.sessionSecret, scope, next, nowS());
-    setCookie(c, STATE_COOKIE, nonce, { httpOnly: true, secure: true, sameSite: "Lax", path: "/oauth", maxAge: STATE_TTL_S });
+    setCookie(c, STATE_COOKIE, nonce, {
+      httpOnly: true,
+      secure: true,
+      sameSite: "Lax",
+      path: "/oauth",
+      maxAge: STATE_TTL_S,
+    });
     const redirect = `${origin}/oauth/callback?${new URLSearchParams({ scope, next })}`;
     // WeChat requires these parameters in this order, and the #wechat_redirect fragment.
     const authorize =
@@ -121,7 +144,8 @@ export function oauthRoutes() {
     const retry = `/oauth/login?${new URLSearchParams({ scope: SCOPES.has(scope as OAuthScope) ? scope : "snsapi_base", next: next ?? "/" })}`;
     const state = c.req.query("state") ?? "";
     const code = c.req.query("code");
-    if (next === null || !SCOPES.has(scope as OAuthScope)) return page(c, 400, "登录链接无效", "This sign-in link is not valid.", "/oauth/login");
+    if (next === null || !SCOPES.has(scope as OAuthScope))
+      return page(c, 400, "登录链接无效", "This sign-in link is not valid.", "/oauth/login");
     const checked = await checkState(web.sessionSecret, state, scope, next, nowS());
     if ("error" in checked) {
       return checked.error === "expired"
@@ -129,7 +153,13 @@ export function oauthRoutes() {
         : page(c, 400, "登录链接无效", "This sign-in link is not valid.", retry);
     }
     if (getCookie(c, STATE_COOKIE) !== checked.nonce) {
-      return page(c, 400, "请在同一浏览器中登录", "This sign-in was started in another browser or has already finished.", retry);
+      return page(
+        c,
+        400,
+        "请在同一浏览器中登录",
+        "This sign-in was started in another browser or has already finished.",
+        retry,
+      );
     }
     const session = await readSession(c);
     const ledger = c.env.DELIVERY_LEDGER;
@@ -137,7 +167,9 @@ export function oauthRoutes() {
     const claim = await ledgerStub(ledger, shardOf(checked.nonce)).claim(`oauth:${checked.nonce}`, STATE_TTL_S * 1000);
     if (claim.state !== "new") {
       // A double callback or the back button: already signed in → carry on; otherwise start again.
-      return session ? c.redirect(next, 302) : page(c, 400, "登录链接已使用", "This sign-in link was already used.", retry);
+      return session
+        ? c.redirect(next, 302)
+        : page(c, 400, "登录链接已使用", "This sign-in link was already used.", retry);
     }
     if (!code) return page(c, 400, "未获得授权", "WeChat did not authorize this sign-in.", retry);
 
@@ -148,10 +180,15 @@ export function oauthRoutes() {
       if (e instanceof WeChatApiError && (e.errcode === 40163 || e.errcode === 40029)) {
         // 40163: code been used (a second callback); 40029: invalid code.
         log("oauth", { outcome: "code_rejected", errcode: e.errcode });
-        return session ? c.redirect(next, 302) : page(c, 400, "登录链接已使用", "This sign-in code was already used.", retry);
+        return session
+          ? c.redirect(next, 302)
+          : page(c, 400, "登录链接已使用", "This sign-in code was already used.", retry);
       }
       if (e instanceof WeChatApiError || e instanceof UpstreamError) {
-        log("oauth", { outcome: "upstream_error", ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }) });
+        log("oauth", {
+          outcome: "upstream_error",
+          ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }),
+        });
         return page(c, 502, "微信暂时无法登录", "WeChat could not complete the sign-in. Please try again.", retry);
       }
       throw e;
@@ -163,11 +200,25 @@ export function oauthRoutes() {
         profile = { nickname: info.nickname, headimgurl: info.headimgurl, unionid: info.unionid ?? exchange.unionid };
       } catch (e) {
         if (!(e instanceof WeChatApiError || e instanceof UpstreamError)) throw e;
-        log("oauth", { outcome: "userinfo_failed", ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }) });
+        log("oauth", {
+          outcome: "userinfo_failed",
+          ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }),
+        });
       }
     }
-    const token = await signPayload(web.sessionSecret, { openid: exchange.openid, scope: exchange.scope || scope, ...profile, exp: nowS() + SESSION_TTL_S });
-    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_S });
+    const token = await signPayload(web.sessionSecret, {
+      openid: exchange.openid,
+      scope: exchange.scope || scope,
+      ...profile,
+      exp: nowS() + SESSION_TTL_S,
+    });
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true,
+      secure: true,
+      sameSite: "Lax",
+      path: "/",
+      maxAge: SESSION_TTL_S,
+    });
     deleteCookie(c, STATE_COOKIE, { path: "/oauth", secure: true });
     log("oauth", { outcome: "signed_in", scope });
     return c.redirect(next, 302);

@@ -10,7 +10,10 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function keyFor(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", utf8Encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    key = crypto.subtle.importKey("raw", utf8Encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
     keys.set(secret, key);
   }
   return key;
@@ -24,7 +27,11 @@ export async function hmacVerify(secret: string, data: string, mac: Uint8Array):
   return crypto.subtle.verify("HMAC", await keyFor(secret), mac, utf8Encoder.encode(data));
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 function fromB64url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   try {
@@ -42,7 +49,11 @@ export async function signPayload(secret: string, payload: { exp: number } & Rec
 }
 
 /** The payload, or null when the token is malformed, forged or expired. */
-export async function verifyPayload<T extends { exp: number }>(secret: string, token: string, nowS: number): Promise<T | null> {
+export async function verifyPayload<T extends { exp: number }>(
+  secret: string,
+  token: string,
+  nowS: number,
+): Promise<T | null> {
   const dot = token.indexOf(".");
   if (dot <= 0) return null;
   const body = token.slice(0, dot);

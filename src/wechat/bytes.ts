@@ -35,7 +35,8 @@ let scratchBuffer = new Uint8Array(4096);
  */
 export function scratch(size: number): Uint8Array {
   if (size > SCRATCH_MAX) return new Uint8Array(size);
-  if (size > scratchBuffer.length) scratchBuffer = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(size, scratchBuffer.length * 2)));
+  if (size > scratchBuffer.length)
+    scratchBuffer = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(size, scratchBuffer.length * 2)));
   return scratchBuffer.subarray(0, size);
 }
 

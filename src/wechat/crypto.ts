@@ -15,13 +15,7 @@ const PAD_BLOCK = 32;
 /** Why a payload was refused; `code` names it without echoing any content. */
 export class CryptoError extends Error {
   constructor(
-    readonly code:
-      | "bad_base64"
-      | "bad_length"
-      | "bad_padding"
-      | "bad_message_length"
-      | "bad_utf8"
-      | "appid_mismatch",
+    readonly code: "bad_base64" | "bad_length" | "bad_padding" | "bad_message_length" | "bad_utf8" | "appid_mismatch",
     message: string,
   ) {
     super(message);
@@ -107,7 +101,8 @@ export class MessageCipher {
 
     const end = n - pad;
     if (end < BLOCK + 4) throw new CryptoError("bad_message_length", "message length out of bounds");
-    const length = ((plain[BLOCK]! << 24) | (plain[BLOCK + 1]! << 16) | (plain[BLOCK + 2]! << 8) | plain[BLOCK + 3]!) >>> 0;
+    const length =
+      ((plain[BLOCK]! << 24) | (plain[BLOCK + 1]! << 16) | (plain[BLOCK + 2]! << 8) | plain[BLOCK + 3]!) >>> 0;
     const appIdStart = BLOCK + 4 + length;
     if (length > end - BLOCK - 4) throw new CryptoError("bad_message_length", "message length out of bounds");
 

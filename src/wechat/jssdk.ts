@@ -5,7 +5,12 @@
  */
 import { sha1Hex } from "./signature";
 
-export function jssdkSignature(ticket: string, nonceStr: string, timestamp: number | string, url: string): Promise<string> {
+export function jssdkSignature(
+  ticket: string,
+  nonceStr: string,
+  timestamp: number | string,
+  url: string,
+): Promise<string> {
   return sha1Hex(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`);
 }
 

@@ -197,9 +197,20 @@ export interface UnknownMessage extends Base {
 export type Message = KnownMessage | KnownEvent | UnknownMessage;
 
 const EVENT_NAMES: readonly EventName[] = [
-  "subscribe", "unsubscribe", "SCAN", "LOCATION", "CLICK", "VIEW",
-  "scancode_push", "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album",
-  "pic_weixin", "location_select", "TEMPLATESENDJOBFINISH", "MASSSENDJOBFINISH",
+  "subscribe",
+  "unsubscribe",
+  "SCAN",
+  "LOCATION",
+  "CLICK",
+  "VIEW",
+  "scancode_push",
+  "scancode_waitmsg",
+  "pic_sysphoto",
+  "pic_photo_or_album",
+  "pic_weixin",
+  "location_select",
+  "TEMPLATESENDJOBFINISH",
+  "MASSSENDJOBFINISH",
 ];
 /** WeChat's casing of event names is not uniform across its products; match any casing. */
 const CANONICAL_EVENT = new Map<string, EventName>(EVENT_NAMES.map((e) => [e.toLowerCase(), e]));

@@ -10,7 +10,15 @@
  *   others: on(type) → fallback
  */
 import type { WeChatApi } from "../api/client";
-import type { EventName, EventTypes, Message, MessageType, MessageTypes, TextMessage, UnknownMessage } from "./messages";
+import type {
+  EventName,
+  EventTypes,
+  Message,
+  MessageType,
+  MessageTypes,
+  TextMessage,
+  UnknownMessage,
+} from "./messages";
 import { toReply, type HandlerResult, type Reply } from "./replies";
 
 /** How the message arrived: 明文 / 兼容 / 安全 mode. */
@@ -170,7 +178,10 @@ function setOnce<V>(map: Map<string, V>, key: string, value: V): void {
   if (!map.has(key)) map.set(key, value);
 }
 
-function firstMatch<E>(routes: PatternRoute<E>[], text: string): { handler: AnyHandler<E>; match: RegExpExecArray } | undefined {
+function firstMatch<E>(
+  routes: PatternRoute<E>[],
+  text: string,
+): { handler: AnyHandler<E>; match: RegExpExecArray } | undefined {
   for (const route of routes) {
     route.pattern.lastIndex = 0; // a /g or /y pattern must not carry state between messages
     const match = route.pattern.exec(text);

@@ -126,12 +126,50 @@ function isNameChar(c: number): boolean {
  */
 const KNOWN_NAMES: string[][] = [];
 for (const name of [
-  "ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "MsgDataId", "Idx",
-  "Encrypt", "Event", "EventKey", "Ticket", "PicUrl", "MediaId", "Format", "Recognition", "ThumbMediaId",
-  "Location_X", "Location_Y", "Scale", "Label", "Title", "Description", "Url", "Latitude", "Longitude",
-  "Precision", "MsgID", "Status", "TotalCount", "FilterCount", "SentCount", "ErrorCount", "FileKey",
-  "FileTotalLen", "ScanCodeInfo", "ScanType", "ScanResult", "SendPicsInfo", "SendLocationInfo", "Count", "PicList",
-]) (KNOWN_NAMES[name.length] ??= []).push(name);
+  "ToUserName",
+  "FromUserName",
+  "CreateTime",
+  "MsgType",
+  "Content",
+  "MsgId",
+  "MsgDataId",
+  "Idx",
+  "Encrypt",
+  "Event",
+  "EventKey",
+  "Ticket",
+  "PicUrl",
+  "MediaId",
+  "Format",
+  "Recognition",
+  "ThumbMediaId",
+  "Location_X",
+  "Location_Y",
+  "Scale",
+  "Label",
+  "Title",
+  "Description",
+  "Url",
+  "Latitude",
+  "Longitude",
+  "Precision",
+  "MsgID",
+  "Status",
+  "TotalCount",
+  "FilterCount",
+  "SentCount",
+  "ErrorCount",
+  "FileKey",
+  "FileTotalLen",
+  "ScanCodeInfo",
+  "ScanType",
+  "ScanResult",
+  "SendPicsInfo",
+  "SendLocationInfo",
+  "Count",
+  "PicList",
+])
+  (KNOWN_NAMES[name.length] ??= []).push(name);
 
 /** The known name spelled at text[start, end), or undefined. */
 function knownName(text: string, start: number, end: number): string | undefined {
@@ -192,7 +230,8 @@ export function readFlat(text: string): XmlNode | null {
       value = text.slice(start, i);
     }
     // </Name>
-    if (!text.startsWith("</", i) || !text.startsWith(name, i + 2) || text.charCodeAt(i + 2 + name.length) !== GT) return null;
+    if (!text.startsWith("</", i) || !text.startsWith(name, i + 2) || text.charCodeAt(i + 2 + name.length) !== GT)
+      return null;
     i += name.length + 3;
     if (value.includes("\r")) return null; // XML turns CR LF into LF: the full parse does that
     node[name] = value;

@@ -15,7 +15,8 @@ import { freePort, serveFake, startWorker } from "./harness";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
-if (!available && process.env.REQUIRE_BROWSER === "1") throw new Error(`REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM}`);
+if (!available && process.env.REQUIRE_BROWSER === "1")
+  throw new Error(`REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM}`);
 
 const APPID = "wxbrowser000000001";
 const SECRET = "browser-secret";
@@ -49,7 +50,15 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
     ).mf;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   }, 180_000);
 
@@ -67,7 +76,9 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
       if (r.isNavigationRequest()) visited.push(new URL(r.url()).pathname);
     });
     // Nothing outside this machine: the JS-SDK script from res.wx.qq.com is answered empty.
-    await page.route("https://res.wx.qq.com/**", (route) => route.fulfill({ status: 200, contentType: "text/javascript", body: "" }));
+    await page.route("https://res.wx.qq.com/**", (route) =>
+      route.fulfill({ status: 200, contentType: "text/javascript", body: "" }),
+    );
     await page.goto(`${origin}/demo`, { waitUntil: "domcontentloaded" });
 
     expect(visited).toEqual(["/demo", "/oauth/login", "/connect/oauth2/authorize", "/oauth/callback", "/demo"]);

@@ -52,7 +52,13 @@ afterAll(() => {
 const now = () => String(Math.floor(Date.now() / 1000));
 
 function query(extra: Record<string, string> = {}, timestamp = now(), nonce = "424242") {
-  return new URLSearchParams({ signature: getSignature(TOKEN, timestamp, nonce, ""), timestamp, nonce, openid: "oBlackBox", ...extra });
+  return new URLSearchParams({
+    signature: getSignature(TOKEN, timestamp, nonce, ""),
+    timestamp,
+    nonce,
+    openid: "oBlackBox",
+    ...extra,
+  });
 }
 
 let msgId = 6054768590064713728n;
@@ -79,7 +85,11 @@ describe("wrangler dev, played by WeChat over HTTP", () => {
     const nonce = "77";
     const inner = textXml(`${mode} 你好`);
     const cipher = encrypt(AES_KEY, inner, APPID);
-    const q = query({ encrypt_type: "aes", msg_signature: getSignature(TOKEN, timestamp, nonce, cipher) }, timestamp, nonce);
+    const q = query(
+      { encrypt_type: "aes", msg_signature: getSignature(TOKEN, timestamp, nonce, cipher) },
+      timestamp,
+      nonce,
+    );
     const body =
       mode === "safe"
         ? `<xml><ToUserName><![CDATA[gh_blackbox]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`

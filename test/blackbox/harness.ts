@@ -37,7 +37,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the bundle; `outbound` intercepts every fetch the Worker makes (else it reaches loopback). */
-export async function startWorker(bindings: Record<string, string>, opts: { outbound?: FakeWeChatApi; port?: number } = {}) {
+export async function startWorker(
+  bindings: Record<string, string>,
+  opts: { outbound?: FakeWeChatApi; port?: number } = {},
+) {
   const outdir = buildWorker();
   const mf = new Miniflare({
     modules: true,
@@ -50,7 +53,9 @@ export async function startWorker(bindings: Record<string, string>, opts: { outb
       TOKEN_BROKER: { className: "TokenBroker", useSQLite: true },
       DELIVERY_LEDGER: { className: "DeliveryLedger", useSQLite: true },
     },
-    ...(opts.outbound ? { outboundService: (request: unknown) => opts.outbound!.fetch(request as Request) as never } : {}),
+    ...(opts.outbound
+      ? { outboundService: (request: unknown) => opts.outbound!.fetch(request as Request) as never }
+      : {}),
     host: "127.0.0.1",
     port: opts.port ?? 0,
   });
@@ -64,7 +69,11 @@ export async function serveFake(fake: FakeWeChatApi): Promise<{ server: Server; 
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = chunks.length ? Buffer.concat(chunks) : undefined;
-    const request = new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "GET" || req.method === "HEAD" ? undefined : body });
+    const request = new Request(`http://${req.headers.host}${req.url}`, {
+      method: req.method,
+      headers: req.headers as Record<string, string>,
+      body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
+    });
     const response = await fake.fetch(request);
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));

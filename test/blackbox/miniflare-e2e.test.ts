@@ -57,20 +57,29 @@ function textXml(openid: string, content: string, msgId: string, createTime: num
 async function deliver(xml: string, mode: Mode): Promise<string> {
   const timestamp = String(now());
   const nonce = String(Math.floor(Math.random() * 1e9));
-  const q = new URLSearchParams({ signature: getSignature(TOKEN, timestamp, nonce, ""), timestamp, nonce, openid: "o" });
+  const q = new URLSearchParams({
+    signature: getSignature(TOKEN, timestamp, nonce, ""),
+    timestamp,
+    nonce,
+    openid: "o",
+  });
   let body = xml;
   if (mode !== "plaintext") {
     const cipher = encrypt(AES_KEY, xml, APPID);
     q.set("encrypt_type", "aes");
     q.set("msg_signature", getSignature(TOKEN, timestamp, nonce, cipher));
-    body = mode === "safe" ? `<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>` : xml.replace("</xml>", `<Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`);
+    body =
+      mode === "safe"
+        ? `<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName><Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`
+        : xml.replace("</xml>", `<Encrypt><![CDATA[${cipher}]]></Encrypt></xml>`);
   }
   const res = await fetch(`${base}/wechat?${q}`, { method: "POST", body });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
   if (text === "success" || mode === "plaintext") return text;
   const field = (name: string) => new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]*)`).exec(text)![1]!;
-  if (getSignature(TOKEN, field("TimeStamp"), field("Nonce"), field("Encrypt")) !== field("MsgSignature")) throw new Error("bad reply signature");
+  if (getSignature(TOKEN, field("TimeStamp"), field("Nonce"), field("Encrypt")) !== field("MsgSignature"))
+    throw new Error("bad reply signature");
   const opened = decrypt(AES_KEY, field("Encrypt"));
   if (opened.id !== APPID) throw new Error("bad reply appid");
   return opened.message;
@@ -79,25 +88,34 @@ async function deliver(xml: string, mode: Mode): Promise<string> {
 const contentOf = (xml: string) => /<Content><!\[CDATA\[([\s\S]*?)\]\]><\/Content>/.exec(xml)?.[1];
 
 describe("Miniflare black box", () => {
-  it.each<Mode>(["plaintext", "compatible", "safe"])("300 concurrent followers in %s mode each get their own reply", async (mode) => {
-    const createTime = now();
-    const followers = Array.from({ length: 300 }, (_, i) => ({
-      openid: `oE2E${mode}${String(i).padStart(5, "0")}`,
-      content: `${mode} 消息 #${i} <&> ]]> 😀`.replace("]]>", "]]]]><![CDATA[>"),
-      expected: `${mode} 消息 #${i} <&> ]]> 😀`,
-      msgId: String(9_007_199_254_740_993n + BigInt(i) * 2n + BigInt(mode.length * 1000)),
-    }));
-    const replies = await Promise.all(followers.map((f) => deliver(textXml(f.openid, f.content, f.msgId, createTime), mode)));
-    replies.forEach((xml, i) => {
-      expect(xml).toContain(`<ToUserName><![CDATA[${followers[i]!.openid}]]></ToUserName>`);
-      expect(contentOf(xml)?.replaceAll("]]]]><![CDATA[>", "]]>")).toBe(followers[i]!.expected);
-    });
-  }, 60_000);
+  it.each<Mode>(["plaintext", "compatible", "safe"])(
+    "300 concurrent followers in %s mode each get their own reply",
+    async (mode) => {
+      const createTime = now();
+      const followers = Array.from({ length: 300 }, (_, i) => ({
+        openid: `oE2E${mode}${String(i).padStart(5, "0")}`,
+        content: `${mode} 消息 #${i} <&> ]]> 😀`.replace("]]>", "]]]]><![CDATA[>"),
+        expected: `${mode} 消息 #${i} <&> ]]> 😀`,
+        msgId: String(9_007_199_254_740_993n + BigInt(i) * 2n + BigInt(mode.length * 1000)),
+      }));
+      const replies = await Promise.all(
+        followers.map((f) => deliver(textXml(f.openid, f.content, f.msgId, createTime), mode)),
+      );
+      replies.forEach((xml, i) => {
+        expect(xml).toContain(`<ToUserName><![CDATA[${followers[i]!.openid}]]></ToUserName>`);
+        expect(contentOf(xml)?.replaceAll("]]]]><![CDATA[>", "]]>")).toBe(followers[i]!.expected);
+      });
+    },
+    60_000,
+  );
 
   it("a slow upstream with WeChat's retries: one customer-service delivery per follower", async () => {
     // Creating the QR code takes 5.5 s: past the 1 s deadline and past WeChat's first retry at 5 s.
     fake.app(APPID)!.behaviour.delayMs = { "/cgi-bin/qrcode/create": 5500 };
-    const followers = Array.from({ length: 20 }, (_, i) => ({ openid: `oSlow${String(i).padStart(6, "0")}`, msgId: String(7_000_000_000_000_000_001n + BigInt(i)) }));
+    const followers = Array.from({ length: 20 }, (_, i) => ({
+      openid: `oSlow${String(i).padStart(6, "0")}`,
+      msgId: String(7_000_000_000_000_000_001n + BigInt(i)),
+    }));
     const createTime = now();
     const xmls = followers.map((f) => textXml(f.openid, "二维码", f.msgId, createTime));
     const modes: Mode[] = ["plaintext", "compatible", "safe"];
@@ -115,8 +133,13 @@ describe("Miniflare black box", () => {
     expect(app.counts["/cgi-bin/qrcode/create"]).toBe(20); // each handler ran once
     const sends = app.sent.filter((s) => s.path === "/cgi-bin/message/custom/send");
     expect(sends).toHaveLength(20);
-    expect(new Set(sends.map((s) => (s.body as { touser: string }).touser))).toEqual(new Set(followers.map((f) => f.openid)));
-    for (const s of sends) expect((s.body as { text: { content: string } }).text.content).toContain("https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=");
+    expect(new Set(sends.map((s) => (s.body as { touser: string }).touser))).toEqual(
+      new Set(followers.map((f) => f.openid)),
+    );
+    for (const s of sends)
+      expect((s.body as { text: { content: string } }).text.content).toContain(
+        "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=",
+      );
     expect((app.counts["/cgi-bin/stable_token"] ?? 0) + (app.counts["/cgi-bin/token"] ?? 0)).toBe(1); // one token for everything
   }, 60_000);
 });

@@ -47,7 +47,10 @@ interface App {
 }
 
 const json = (body: unknown, status = 200) =>
-  new Response(typeof body === "string" ? body : JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  new Response(typeof body === "string" ? body : JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
 const err = (errcode: number, errmsg: string) => json({ errcode, errmsg: `${errmsg} rid: fake` });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -84,8 +87,14 @@ export class FakeWeChatApi {
 
   register(appid: string, secret: string, tokenTtlS = 7200): App {
     const app: App = {
-      appid, secret, tokenTtlS, forceLog: [], counts: {}, sent: [],
-      behaviour: { delayMs: {}, fail: [] }, customWindowClosed: new Set(),
+      appid,
+      secret,
+      tokenTtlS,
+      forceLog: [],
+      counts: {},
+      sent: [],
+      behaviour: { delayMs: {}, fail: [] },
+      customWindowClosed: new Set(),
     };
     this.apps.set(appid, app);
     return app;
@@ -95,10 +104,15 @@ export class FakeWeChatApi {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.hostname === CONTROL_HOST) return this.control(url, request);
-    if (url.hostname !== API_HOST && !this.options.anyHost) return new Response(`fake network: ${url.hostname} is unreachable`, { status: 502 });
+    if (url.hostname !== API_HOST && !this.options.anyHost)
+      return new Response(`fake network: ${url.hostname} is unreachable`, { status: 502 });
     this.log.push(url.pathname);
     const accessToken = url.searchParams.get("access_token") ?? "";
-    const appid = url.searchParams.get("appid") ?? this.tokens.get(accessToken)?.appid ?? this.webTokens.get(accessToken)?.appid ?? (await peekAppid(request));
+    const appid =
+      url.searchParams.get("appid") ??
+      this.tokens.get(accessToken)?.appid ??
+      this.webTokens.get(accessToken)?.appid ??
+      (await peekAppid(request));
     const app = appid ? this.apps.get(appid) : undefined;
     if (app) {
       app.counts[url.pathname] = (app.counts[url.pathname] ?? 0) + 1;
@@ -122,7 +136,8 @@ export class FakeWeChatApi {
       if (request.method !== "GET") return err(43001, "require GET method");
       if (q.get("grant_type") !== "client_credential") return err(40002, "invalid grant_type");
       if (!app) return err(40013, "invalid appid");
-      if (q.get("secret") !== app.secret) return err(40001, "invalid credential, access_token is invalid or not latest");
+      if (q.get("secret") !== app.secret)
+        return err(40001, "invalid credential, access_token is invalid or not latest");
       if (app.classic) app.classic.revoked = true; // a new fetch revokes the old token
       app.classic = this.issue(app, "classic", now);
       return json({ access_token: app.classic.value, expires_in: app.tokenTtlS });
@@ -139,7 +154,8 @@ export class FakeWeChatApi {
       if (body.force_refresh === true) {
         const today = sapp.forceLog.filter((t) => now - t < 86_400_000);
         if (today.length >= 20) return err(45009, "reach max api daily quota limit");
-        if (today.length && now - Math.max(...today) < 30_000) return err(45011, "api minute-quota reach limit, mustslower retry next minute");
+        if (today.length && now - Math.max(...today) < 30_000)
+          return err(45011, "api minute-quota reach limit, mustslower retry next minute");
         sapp.forceLog.push(now);
         sapp.counts["stable_token:force"] = (sapp.counts["stable_token:force"] ?? 0) + 1;
         if (sapp.stable) sapp.stable.revoked = true;
@@ -177,14 +193,31 @@ export class FakeWeChatApi {
       code.used = true;
       const token = randomToken("web");
       this.webTokens.set(token, { appid: app.appid, openid: code.openid, scope: code.scope });
-      return json({ access_token: token, expires_in: 7200, refresh_token: randomToken("refresh"), openid: code.openid, scope: code.scope, is_snapshotuser: 0 });
+      return json({
+        access_token: token,
+        expires_in: 7200,
+        refresh_token: randomToken("refresh"),
+        openid: code.openid,
+        scope: code.scope,
+        is_snapshotuser: 0,
+      });
     }
 
     if (path === "/sns/userinfo") {
       const t = this.webTokens.get(q.get("access_token") ?? "");
-      if (!t || t.openid !== q.get("openid")) return err(40001, "invalid credential, access_token is invalid or not latest");
+      if (!t || t.openid !== q.get("openid"))
+        return err(40001, "invalid credential, access_token is invalid or not latest");
       if (t.scope !== "snsapi_userinfo") return err(48001, "api unauthorized");
-      return json({ openid: t.openid, nickname: "测试用户<b>", sex: 0, province: "", city: "", country: "", headimgurl: "https://thirdwx.qlogo.cn/x/132", privilege: [] });
+      return json({
+        openid: t.openid,
+        nickname: "测试用户<b>",
+        sex: 0,
+        province: "",
+        city: "",
+        country: "",
+        headimgurl: "https://thirdwx.qlogo.cn/x/132",
+        privilege: [],
+      });
     }
 
     // Everything else needs a valid access_token.
@@ -199,7 +232,8 @@ export class FakeWeChatApi {
     switch (path) {
       case "/cgi-bin/ticket/getticket": {
         if (q.get("type") !== "jsapi") return err(40097, "invalid args");
-        if (!tapp.ticket || tapp.ticket.expiresAt - now <= 300_000) tapp.ticket = { value: randomToken("ticket"), expiresAt: now + 7200_000 };
+        if (!tapp.ticket || tapp.ticket.expiresAt - now <= 300_000)
+          tapp.ticket = { value: randomToken("ticket"), expiresAt: now + 7200_000 };
         return json({ errcode: 0, errmsg: "ok", ticket: tapp.ticket.value, expires_in: 7200 });
       }
       case "/cgi-bin/qrcode/create": {
@@ -210,8 +244,12 @@ export class FakeWeChatApi {
         if (problem) return err(40097, `invalid args: ${problem}`);
         tapp.sent.push({ path, body });
         const permanent = String(body.action_name).startsWith("QR_LIMIT");
-        const expire = permanent ? undefined : (body.expire_seconds as number | undefined) ?? 30; // WeChat's default is 30 s
-        return json({ ticket: randomTicket(), ...(expire === undefined ? {} : { expire_seconds: expire }), url: `http://weixin.qq.com/q/${randomToken("q")}` });
+        const expire = permanent ? undefined : ((body.expire_seconds as number | undefined) ?? 30); // WeChat's default is 30 s
+        return json({
+          ticket: randomTicket(),
+          ...(expire === undefined ? {} : { expire_seconds: expire }),
+          url: `http://weixin.qq.com/q/${randomToken("q")}`,
+        });
       }
       case "/cgi-bin/menu/create": {
         if (request.method !== "POST") return err(43002, "require POST method");
@@ -237,9 +275,25 @@ export class FakeWeChatApi {
         const body = await readJson(request);
         if (!body) return err(47001, "data format error");
         if (typeof body.touser !== "string" || !body.touser) return err(40003, "invalid openid");
-        if (tapp.customWindowClosed.has(body.touser)) return err(45015, "response out of time limit or subscription is canceled");
+        if (tapp.customWindowClosed.has(body.touser))
+          return err(45015, "response out of time limit or subscription is canceled");
         const type = body.msgtype as string;
-        if (!["text", "image", "voice", "video", "music", "news", "mpnews", "mpnewsarticle", "msgmenu", "wxcard", "miniprogrampage"].includes(type) || typeof body[type] !== "object") {
+        if (
+          ![
+            "text",
+            "image",
+            "voice",
+            "video",
+            "music",
+            "news",
+            "mpnews",
+            "mpnewsarticle",
+            "msgmenu",
+            "wxcard",
+            "miniprogrampage",
+          ].includes(type) ||
+          typeof body[type] !== "object"
+        ) {
           return err(40008, "invalid message type");
         }
         tapp.sent.push({ path, body });
@@ -250,7 +304,8 @@ export class FakeWeChatApi {
         const body = await readJson(request);
         if (!body) return err(47001, "data format error");
         if (typeof body.touser !== "string" || !body.touser) return err(40003, "invalid openid");
-        if (typeof body.template_id !== "string" || !body.template_id.startsWith("tpl")) return err(40037, "invalid template_id");
+        if (typeof body.template_id !== "string" || !body.template_id.startsWith("tpl"))
+          return err(40037, "invalid template_id");
         tapp.sent.push({ path, body });
         // A 64-bit msgid written as a bare number, as WeChat does.
         const msgid = (9_007_199_254_740_993n + BigInt(tapp.sent.length)).toString();
@@ -259,7 +314,18 @@ export class FakeWeChatApi {
       case "/cgi-bin/user/info": {
         const openid = q.get("openid");
         if (!openid || !/^o[A-Za-z0-9_-]{5,}$/.test(openid)) return err(40003, "invalid openid");
-        return json({ subscribe: 1, openid, language: "zh_CN", subscribe_time: 1700000000, remark: "", groupid: 0, tagid_list: [], subscribe_scene: "ADD_SCENE_QR_CODE", qr_scene: 0, qr_scene_str: "" });
+        return json({
+          subscribe: 1,
+          openid,
+          language: "zh_CN",
+          subscribe_time: 1700000000,
+          remark: "",
+          groupid: 0,
+          tagid_list: [],
+          subscribe_scene: "ADD_SCENE_QR_CODE",
+          qr_scene: 0,
+          qr_scene_str: "",
+        });
       }
       default:
         return err(40066, "invalid url");
@@ -267,7 +333,14 @@ export class FakeWeChatApi {
   }
 
   issue(app: App, kind: Token["kind"], now: number): Token {
-    const token: Token = { value: randomToken(kind === "classic" ? "ACCESS" : "STABLE"), appid: app.appid, kind, expiresAt: now + app.tokenTtlS * 1000, revoked: false, poisoned: false };
+    const token: Token = {
+      value: randomToken(kind === "classic" ? "ACCESS" : "STABLE"),
+      appid: app.appid,
+      kind,
+      expiresAt: now + app.tokenTtlS * 1000,
+      revoked: false,
+      poisoned: false,
+    };
     this.tokens.set(token.value, token);
     return token;
   }
@@ -282,7 +355,14 @@ export class FakeWeChatApi {
         return json({ ok: true });
       case "/state":
         if (!app) return json({ error: "no such app" }, 404);
-        return json({ counts: app.counts, sent: app.sent, menu: app.menu ?? null, classic: app.classic?.value ?? null, stable: app.stable?.value ?? null, ticket: app.ticket?.value ?? null });
+        return json({
+          counts: app.counts,
+          sent: app.sent,
+          menu: app.menu ?? null,
+          classic: app.classic?.value ?? null,
+          stable: app.stable?.value ?? null,
+          ticket: app.ticket?.value ?? null,
+        });
       case "/revoke": {
         // Another server fetched a token: the current one stops working.
         if (!app) return json({ error: "no such app" }, 404);
@@ -340,10 +420,24 @@ function qrProblem(body: Record<string, any>): string | undefined {
   const scene = body.action_info?.scene;
   if (!["QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"].includes(name)) return "action_name";
   if (!scene || typeof scene !== "object") return "action_info.scene";
-  if (name === "QR_SCENE" && !(Number.isInteger(scene.scene_id) && scene.scene_id >= 1 && scene.scene_id <= 4294967295)) return "scene_id";
-  if (name === "QR_LIMIT_SCENE" && !(Number.isInteger(scene.scene_id) && scene.scene_id >= 1 && scene.scene_id <= 100000)) return "scene_id";
-  if (name.endsWith("STR_SCENE") && !(typeof scene.scene_str === "string" && scene.scene_str.length >= 1 && scene.scene_str.length <= 64)) return "scene_str";
-  if (!name.startsWith("QR_LIMIT") && body.expire_seconds !== undefined && !(body.expire_seconds >= 1 && body.expire_seconds <= 2592000)) return "expire_seconds";
+  if (name === "QR_SCENE" && !(Number.isInteger(scene.scene_id) && scene.scene_id >= 1 && scene.scene_id <= 4294967295))
+    return "scene_id";
+  if (
+    name === "QR_LIMIT_SCENE" &&
+    !(Number.isInteger(scene.scene_id) && scene.scene_id >= 1 && scene.scene_id <= 100000)
+  )
+    return "scene_id";
+  if (
+    name.endsWith("STR_SCENE") &&
+    !(typeof scene.scene_str === "string" && scene.scene_str.length >= 1 && scene.scene_str.length <= 64)
+  )
+    return "scene_str";
+  if (
+    !name.startsWith("QR_LIMIT") &&
+    body.expire_seconds !== undefined &&
+    !(body.expire_seconds >= 1 && body.expire_seconds <= 2592000)
+  )
+    return "expire_seconds";
   return undefined;
 }
 
@@ -352,12 +446,14 @@ function menuProblem(body: Record<string, any>): [number, string] | undefined {
   const buttons = body.button;
   if (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > 3) return [40016, "invalid button size"];
   for (const b of buttons) {
-    if (typeof b.name !== "string" || !b.name || enc.encode(b.name).length > 16) return [40018, "invalid button name size"];
+    if (typeof b.name !== "string" || !b.name || enc.encode(b.name).length > 16)
+      return [40018, "invalid button name size"];
     const subs = b.sub_button;
     if (Array.isArray(subs) && subs.length) {
       if (subs.length > 5) return [40023, "invalid sub button size"];
       for (const s of subs) {
-        if (typeof s.name !== "string" || !s.name || enc.encode(s.name).length > 60) return [40025, "invalid sub button name size"];
+        if (typeof s.name !== "string" || !s.name || enc.encode(s.name).length > 60)
+          return [40025, "invalid sub button name size"];
         const p = actionProblem(s, true);
         if (p) return p;
       }
@@ -370,11 +466,24 @@ function menuProblem(body: Record<string, any>): [number, string] | undefined {
 }
 
 function actionProblem(b: Record<string, any>, sub: boolean): [number, string] | undefined {
-  const keyed = ["click", "scancode_push", "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album", "pic_weixin", "location_select"];
-  if (keyed.includes(b.type)) return typeof b.key === "string" && b.key ? undefined : [sub ? 40026 : 40019, "invalid button key size"];
-  if (b.type === "view") return typeof b.url === "string" && /^https?:\/\//.test(b.url) ? undefined : [sub ? 40027 : 40020, "invalid button url size"];
+  const keyed = [
+    "click",
+    "scancode_push",
+    "scancode_waitmsg",
+    "pic_sysphoto",
+    "pic_photo_or_album",
+    "pic_weixin",
+    "location_select",
+  ];
+  if (keyed.includes(b.type))
+    return typeof b.key === "string" && b.key ? undefined : [sub ? 40026 : 40019, "invalid button key size"];
+  if (b.type === "view")
+    return typeof b.url === "string" && /^https?:\/\//.test(b.url)
+      ? undefined
+      : [sub ? 40027 : 40020, "invalid button url size"];
   if (["media_id", "view_limited"].includes(b.type)) return b.media_id ? undefined : [40007, "invalid media_id"];
-  if (["article_id", "article_view_limited"].includes(b.type)) return b.article_id ? undefined : [40007, "invalid article_id"];
+  if (["article_id", "article_view_limited"].includes(b.type))
+    return b.article_id ? undefined : [40007, "invalid article_id"];
   if (b.type === "miniprogram") return b.appid && b.pagepath && b.url ? undefined : [40097, "invalid args"];
   return [40017, "invalid button type"];
 }
