@@ -5,7 +5,7 @@
  * never its value.
  */
 import type { Env } from "./env";
-import { MessageCipher, decodeEncodingAESKey } from "./wechat/crypto";
+import { decodeEncodingAESKey } from "./wechat/crypto";
 
 export class ConfigError extends Error {
   constructor(
@@ -25,8 +25,13 @@ export interface CallbackConfig {
   /** 0 = no replay check. */
   replayWindowS: number;
   replyDeadlineMs: number;
-  /** The cipher for encrypted modes, or the reason there is none. */
-  cipher: Promise<MessageCipher> | ConfigError;
+  /** What encrypted modes need, or the reason they cannot work. */
+  encryption: Encryption | ConfigError;
+}
+
+export interface Encryption {
+  encodingAESKey: string;
+  appId: string;
 }
 
 /**
@@ -74,11 +79,11 @@ function readCallbackConfig(env: Env): CallbackConfig {
     ledger: env.DELIVERY_LEDGER ?? null,
     replayWindowS: integerVar(env, "REPLAY_WINDOW_S", 300, 0),
     replyDeadlineMs: integerVar(env, "REPLY_DEADLINE_MS", 4000, 1),
-    cipher: readCipher(env),
+    encryption: readEncryption(env),
   };
 }
 
-function readCipher(env: Env): Promise<MessageCipher> | ConfigError {
+function readEncryption(env: Env): Encryption | ConfigError {
   const key = env.WECHAT_ENCODING_AES_KEY;
   if (key === undefined || key === "") {
     return new ConfigError(
@@ -98,7 +103,7 @@ function readCipher(env: Env): Promise<MessageCipher> | ConfigError {
       "is not set, but encrypted messages need it: set it in wrangler.toml [vars]",
     );
   }
-  return MessageCipher.create(key, appId);
+  return { encodingAESKey: key, appId };
 }
 
 export interface ApiConfig {

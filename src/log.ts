@@ -10,41 +10,12 @@ export function log(event: string, fields: LogFields): void {
 }
 
 /**
- * The usual callback line — exactly what `log("callback", …)` writes for
- * these fields, in the same order — built as a string, without the object
- * spreads and generic stringify (about 1 µs of a 12 µs in-process callback).
- */
-export function logCallback(
-  mode: string,
-  type: string,
-  reply: string | undefined,
-  outcome: string,
-  ms: number,
-  unlogged = 0,
-): void {
-  console.log(
-    '{"event":"callback","mode":' +
-      jsonString(mode) +
-      ',"type":' +
-      jsonString(type) +
-      (reply === undefined ? "" : ',"reply":' + jsonString(reply)) +
-      ',"outcome":' +
-      jsonString(outcome) +
-      ',"status":200,"ms":' +
-      ms +
-      (unlogged === 0 ? "}" : ',"unlogged":' + unlogged + "}"),
-  );
-}
-
-/**
  * Routine callbacks (a passive reply, outcome `replied`) get a line at most
  * once per ROUTINE_LOG_MS in an isolate; every other outcome always gets one.
- * A line costs workerd ~7 µs of CPU (console.log's machinery and the write;
- * measured beside a bare Worker, ~4% of a plaintext callback's throughput),
- * the most of any single step, and Workers Logs bills it as an event. So an
- * account's first messages are all logged, while under load the routine
- * lines fall to 10 a second per isolate, each counting (`unlogged`) the
- * routine callbacks since the previous one that were not logged.
+ * A line is the dearest single step of a routine callback, and Workers Logs
+ * bills it as an event. So an account's first messages are all logged, while
+ * under load the routine lines fall to 10 a second per isolate, each counting
+ * (`unlogged`) the routine callbacks since the previous one that were not logged.
  */
 export const ROUTINE_LOG_MS = 100;
 let lastRoutineLine = Number.NEGATIVE_INFINITY;
@@ -60,12 +31,6 @@ export function routineLine(now: number): number | undefined {
   const unlogged = routineUnlogged;
   routineUnlogged = 0;
   return unlogged;
-}
-
-/** Names (letters, digits, `_`, `.`, `:`, `-`) need no escaping; anything else goes through JSON.stringify. */
-const PLAIN_NAME = /^[\w.:-]*$/;
-function jsonString(text: string): string {
-  return PLAIN_NAME.test(text) ? '"' + text + '"' : JSON.stringify(text);
 }
 
 /** An error's type and where it was thrown, without its message (which may quote content). */

@@ -1,20 +1,12 @@
 /**
- * The byte helpers (src/wechat/bytes.ts): the table-driven base64 codec
- * against the runtime's own atob/btoa with the strict RFC 4648 rule as the
- * oracle — same bytes for every valid text, null for every invalid one; the
- * scratch buffer's rule; and the constant-time hex-to-digest comparison
- * against plain hex formatting.
+ * The byte helpers (src/wechat/bytes.ts): the strict base64 codec against
+ * atob/btoa with the strict RFC 4648 rule as the oracle — same bytes for
+ * every valid text, null for every invalid one; and the constant-time
+ * hex-to-digest comparison against plain hex formatting.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  base64ToBytes,
-  base64ToScratch,
-  bytesToBase64,
-  bytesToHex,
-  hexEqualsBytes,
-  scratch,
-} from "../src/wechat/bytes";
+import { base64ToBytes, bytesToBase64, bytesToHex, hexEqualsBytes } from "../src/wechat/bytes";
 
 const STRICT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 function reference(text: string): number[] | null {
@@ -63,35 +55,6 @@ describe("base64", () => {
       expect(base64ToBytes(text)).toBeNull();
     },
   );
-});
-
-describe("scratch buffer", () => {
-  it("decodes into the scratch exactly what base64ToBytes returns", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => {
-        const text = bytesToBase64(bytes);
-        expect(base64ToScratch(text)).toEqual(base64ToBytes(text));
-      }),
-      { numRuns: 300 },
-    );
-    expect(base64ToScratch("QQ=")).toBeNull();
-  });
-
-  it("is one shared buffer up to 64 KiB, and a fresh one past it", () => {
-    const a = scratch(100);
-    const b = scratch(200);
-    expect(a.buffer).toBe(b.buffer);
-    const big = scratch(64 * 1024 + 1);
-    expect(big.length).toBe(64 * 1024 + 1);
-    expect(big.buffer).not.toBe(scratch(10).buffer);
-    expect(scratch(64 * 1024).buffer.byteLength).toBeLessThanOrEqual(64 * 1024);
-  });
-
-  it("hands out a fresh copy from base64ToBytes, never the scratch", () => {
-    const kept = base64ToBytes("QUJD")!;
-    base64ToScratch("/+/+");
-    expect([...kept]).toEqual([65, 66, 67]);
-  });
 });
 
 describe("hexEqualsBytes", () => {

@@ -27,11 +27,10 @@ const ON_CONFLICT =
 
 /**
  * Many records in one statement with two bound values: SQLite reads them out
- * of their JSON itself (json_each, in C), so a batch crosses RPC as strings
- * and nothing is bound value by value (binding 5 values a row, and the RPC's
- * clone of an object a record, were half of the ledger's cost). Rows are
- * applied in array order, each seeing the ones before it. (`WHERE true` tells
- * SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.)
+ * of their JSON itself (json_each), so a batch crosses RPC as a few strings
+ * rather than an object a record. Rows are applied in array order, each
+ * seeing the ones before it. (`WHERE true` tells SQLite's parser that
+ * ON CONFLICT belongs to the INSERT, not to a join.)
  */
 const UPSERT_JSON =
   "INSERT INTO deliveries (key, state, rank, reply, expires_at)" +

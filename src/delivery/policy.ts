@@ -67,7 +67,7 @@ export interface LedgerRecord {
   state: DeliveryState;
   /**
    * The plaintext reply's XML from `<MsgType>` on (states replied, undeliverable): the
-   * envelope is left to the retry's own message (replies.ts' renderReplyBody/replyForRetry).
+   * envelope is left to the retry's own message (replies.ts' renderReplyBody and wrapReply).
    */
   reply?: string;
 }

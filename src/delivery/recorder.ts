@@ -1,14 +1,12 @@
 /**
  * Writes first deliveries' ledger records off the critical path: records
  * from every request in this isolate are sent to their shards in one batch
- * every BATCH_MS (500 ms), in the order they were made; the ledger keeps the
- * furthest state of each message (its upsert never moves a state backwards).
- * A request counts as a first delivery only within 2 s of its CreateTime and
+ * every BATCH_MS, in the order they were made; the ledger keeps the furthest
+ * state of each message (its upsert never moves a state backwards). A
+ * request counts as a first delivery only within 2 s of its CreateTime and
  * WeChat's first retry comes 5 s after it, so a record has 2.5 s to land
- * after its batch leaves. The window is a trade: each batch is one RPC, one
- * SQLite commit and one WAL checkpoint per shard. Under Miniflare (perf,
- * plaintext) the ledger cost a callback 7.6–7.9 µs at 250 ms and 4.3 µs at
- * 500 ms; at 50 ms the commits had added 11% to a callback's CPU.
+ * after its batch leaves. Each batch is one RPC and one SQLite commit per
+ * shard, whatever the number of requests it carries.
  *
  * The request that opens a batch keeps it alive (waitUntil) and performs the
  * write; later requests only add data to it, so no request waits on I/O that
@@ -18,6 +16,7 @@
 import type { DeliveryLedger } from "./ledger";
 import type { LedgerRecord } from "./policy";
 import { log } from "../log";
+import { sleep } from "../timers";
 
 export const BATCH_MS = 500;
 /**
@@ -30,7 +29,7 @@ type LedgerNamespace = DurableObjectNamespace<DeliveryLedger>;
 
 interface Batch {
   namespace: LedgerNamespace;
-  /** Records by shard, in the order they were made (an array push costs less than a Map per record). */
+  /** Records by shard, in the order they were made. */
   shards: LedgerRecord[][];
 }
 
@@ -51,7 +50,7 @@ export function enqueueRecord(
   if (batch === null || batch.namespace !== namespace) {
     batch = open = { namespace, shards: [] };
     const opened = batch;
-    waitUntil(wait(BATCH_MS).then(() => flush(opened)));
+    waitUntil(sleep(BATCH_MS).then(() => flush(opened)));
   }
   (batch.shards[shard] ??= []).push(record);
 }
@@ -97,24 +96,4 @@ export function chunksOf(records: LedgerRecord[]): string[] {
   }
   chunks.push(JSON.stringify(from === 0 ? records : records.slice(from)));
   return chunks;
-}
-
-/**
- * A deadline on the runtime's timer that can be cancelled. A pending timer
- * keeps its request's context alive until it fires, so the deadline of a
- * handler that finished in time is cleared at once (measured: leaving
- * 4-second timers behind cost 12% of callback throughput).
- */
-export function deadline<T>(ms: number, value: T): { reached: Promise<T>; cancel(): void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const reached = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(value), Math.max(0, ms));
-  });
-  return { reached, cancel: () => clearTimeout(timer) };
-}
-
-/** The runtime's timer (scheduler.wait) where there is one, else setTimeout. */
-export function wait(ms: number): Promise<void> {
-  const s = (globalThis as { scheduler?: { wait?: (ms: number) => Promise<void> } }).scheduler;
-  return s?.wait ? s.wait(ms) : new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,10 +4,10 @@
  * random(16) ‖ uint32be(length) ‖ message ‖ appid, PKCS#7-padded to
  * 32-byte blocks — the padding done and checked here, byte by byte, on top
  * of raw CBC from primitives.ts (Web Crypto's own padding is 16-byte and
- * refuses about half of WeChat's messages).
+ * refuses about half of WeChat's messages). (消息加解密说明)
  */
-import { base64ToScratch, bytesToBase64, randomBytes, scratch, utf8Decoder, utf8Encoder } from "./bytes";
-import { primitives, type RawAesCbc } from "./primitives";
+import { base64ToBytes, bytesToBase64, randomBytes, utf8Decoder, utf8Encoder } from "./bytes";
+import { webCrypto, type Primitives, type RawAesCbc } from "./primitives";
 
 const BLOCK = 16;
 const PAD_BLOCK = 32;
@@ -27,11 +27,7 @@ export class CryptoError extends Error {
 export function decodeEncodingAESKey(encodingAESKey: string): Uint8Array | null {
   if (!/^[A-Za-z0-9]{43}$/.test(encodingAESKey)) return null;
   // The key is 32 bytes written as 43 base64 characters without the final "=".
-  const binary = atob(encodingAESKey + "=");
-  if (binary.length !== 32) return null;
-  const key = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) key[i] = binary.charCodeAt(i);
-  return key;
+  return Uint8Array.fromBase64(encodingAESKey + "=");
 }
 
 export class MessageCipher {
@@ -46,7 +42,11 @@ export class MessageCipher {
   }
 
   /** Imports the key once; keep the instance for the isolate's lifetime. */
-  static async create(encodingAESKey: string, appId: string): Promise<MessageCipher> {
+  static async create(
+    encodingAESKey: string,
+    appId: string,
+    primitives: Primitives = webCrypto,
+  ): Promise<MessageCipher> {
     const raw = decodeEncodingAESKey(encodingAESKey);
     if (raw === null) throw new TypeError("EncodingAESKey must be 43 characters of [A-Za-z0-9]");
     return new MessageCipher(await primitives.aesCbc(raw), raw.slice(0, BLOCK), utf8Encoder.encode(appId));
@@ -54,21 +54,15 @@ export class MessageCipher {
 
   /** Encrypts a reply; `random` is for reproducing published vectors only. */
   async encrypt(message: string, random: Uint8Array = randomBytes(BLOCK)): Promise<string> {
-    // The plaintext is assembled in the scratch buffer, the message encoded
-    // straight into place (a UTF-16 unit is at most 3 UTF-8 bytes); the
-    // cipher copies it when called, before anything else can use the scratch.
-    const room = scratch(BLOCK + 4 + message.length * 3 + this.#appId.length + PAD_BLOCK);
-    const length = utf8Encoder.encodeInto(message, room.subarray(BLOCK + 4)).written;
-    const unpadded = BLOCK + 4 + length + this.#appId.length;
+    const text = utf8Encoder.encode(message);
+    const unpadded = BLOCK + 4 + text.length + this.#appId.length;
     const pad = PAD_BLOCK - (unpadded % PAD_BLOCK); // 1..32: a full block when aligned
-    room.set(random.subarray(0, BLOCK), 0);
-    room[BLOCK] = length >>> 24;
-    room[BLOCK + 1] = (length >>> 16) & 255;
-    room[BLOCK + 2] = (length >>> 8) & 255;
-    room[BLOCK + 3] = length & 255;
-    room.set(this.#appId, BLOCK + 4 + length);
-    room.fill(pad, unpadded, unpadded + pad);
-    return bytesToBase64(await this.#key.encrypt(this.#iv, room.subarray(0, unpadded + pad)));
+    const plain = new Uint8Array(unpadded + pad).fill(pad, unpadded);
+    plain.set(random.subarray(0, BLOCK), 0);
+    new DataView(plain.buffer).setUint32(BLOCK, text.length); // big-endian
+    plain.set(text, BLOCK + 4);
+    plain.set(this.#appId, BLOCK + 4 + text.length);
+    return bytesToBase64(await this.#key.encrypt(this.#iv, plain));
   }
 
   /**
@@ -77,7 +71,7 @@ export class MessageCipher {
    * blocks, every padding byte, the length field within bounds, exact appid.
    */
   async decrypt(encrypted: string): Promise<string> {
-    const cipher = base64ToScratch(encrypted); // the cipher copies it when called, before any await
+    const cipher = base64ToBytes(encrypted);
     if (cipher === null) throw new CryptoError("bad_base64", "Encrypt is not base64");
     const n = cipher.length;
     // At least random(16) + length(4) + padding: two blocks.
@@ -88,8 +82,7 @@ export class MessageCipher {
     try {
       plain = await this.#key.decrypt(this.#iv, cipher);
     } catch {
-      // Unreachable by construction (raw CBC has no padding to refuse); kept so
-      // that no runtime surprise can become a 5xx.
+      // Raw CBC has no padding to refuse; this only keeps a runtime surprise from becoming a 5xx.
       throw new CryptoError("bad_padding", "bad padding");
     }
 
@@ -101,8 +94,7 @@ export class MessageCipher {
 
     const end = n - pad;
     if (end < BLOCK + 4) throw new CryptoError("bad_message_length", "message length out of bounds");
-    const length =
-      ((plain[BLOCK]! << 24) | (plain[BLOCK + 1]! << 16) | (plain[BLOCK + 2]! << 8) | plain[BLOCK + 3]!) >>> 0;
+    const length = new DataView(plain.buffer, plain.byteOffset).getUint32(BLOCK); // big-endian
     const appIdStart = BLOCK + 4 + length;
     if (length > end - BLOCK - 4) throw new CryptoError("bad_message_length", "message length out of bounds");
 

@@ -248,7 +248,3 @@ export function toMessage(node: XmlNode): Message {
 export function messageKind(message: Message): string {
   return message.MsgType === "event" ? `event.${message.Event}` : message.MsgType;
 }
-
-export function isEvent(message: Message): message is KnownEvent | (UnknownMessage & { Event: string }) {
-  return message.MsgType === "event";
-}

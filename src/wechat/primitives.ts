@@ -1,7 +1,10 @@
 /**
  * The two cryptographic primitives WeChat's protocol needs — SHA-1 and raw
- * AES-256-CBC (no padding) — on Web Crypto. Everything above them (WeChat's
- * 32-byte padding, framing, signatures) is in crypto.ts and signature.ts.
+ * AES-256-CBC (no padding) — and their Web Crypto implementation, which the
+ * Worker uses. Everything above them (WeChat's 32-byte padding, framing,
+ * signatures) is in crypto.ts and signature.ts. The interface lets a caller
+ * supply its own (the benchmark runs the same protocol code in Node with
+ * node:crypto); the Worker never does.
  *
  * Web Crypto's AES-CBC always pads (PKCS#7, 16-byte blocks). Raw CBC is had
  * from it exactly:
@@ -10,19 +13,10 @@
  * - decrypt: append two blocks, X = 0x10…10 and Y = E(0…0), made once per
  *   key. In CBC, Y decrypts to D(Y) ⊕ X = 0x10…10, a whole block of 16-byte
  *   padding, which Web Crypto's unpadding removes; X decrypts to a block of
- *   garbage (D(X) ⊕ C_last), which is dropped. So one Web Crypto call returns
- *   the raw plaintext (an earlier way, appending E(C_last ⊕ 0x10…10), took an
- *   encryption per message to make that block).
- *
- * `usePrimitives` exists for the benchmark, which drives the same protocol
- * code in Node with node:crypto (Node runs Web Crypto on a thread pool).
+ *   garbage (D(X) ⊕ C_last), which is dropped.
  */
-import { scratch, utf8Encoder } from "./bytes";
+import { utf8Encoder } from "./bytes";
 
-/**
- * Both methods read `iv` and `data` before they return their promise (as Web
- * Crypto does), so a caller may reuse those buffers at once (see bytes.ts' scratch).
- */
 export interface RawAesCbc {
   /** CBC-encrypts a whole number of blocks, adding nothing. */
   encrypt(iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
@@ -31,7 +25,7 @@ export interface RawAesCbc {
 }
 
 export interface Primitives {
-  /** SHA-1 of the text's UTF-8 bytes (every input WeChat signs is text), as Web Crypto's digest gives it. */
+  /** SHA-1 of the text's UTF-8 bytes (every input WeChat signs is text). */
   sha1(text: string): Promise<ArrayBuffer>;
   aesCbc(rawKey: Uint8Array): Promise<RawAesCbc>;
 }
@@ -40,11 +34,7 @@ const BLOCK = 16;
 
 export const webCrypto: Primitives = {
   sha1(text) {
-    // Encoded into the scratch buffer (digest copies its input when called), not into a fresh array.
-    const bytes = scratch(text.length * 3);
-    const { written } = utf8Encoder.encodeInto(text, bytes);
-    // The runtime's promise itself, not wrapped in an async function's (one promise and turn fewer).
-    return crypto.subtle.digest("SHA-1", bytes.subarray(0, written));
+    return crypto.subtle.digest("SHA-1", utf8Encoder.encode(text));
   },
   async aesCbc(rawKey) {
     const key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt", "decrypt"]);
@@ -54,24 +44,15 @@ export const webCrypto: Primitives = {
     suffix.set(new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CBC", iv: zero }, key, zero), 0, BLOCK), BLOCK);
     return {
       async encrypt(iv, data) {
-        const n = data.length;
-        return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, data), 0, n);
+        const encrypted = await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, data);
+        return new Uint8Array(encrypted, 0, data.length);
       },
       async decrypt(iv, data) {
-        const n = data.length;
-        const extended = new Uint8Array(n + 2 * BLOCK);
+        const extended = new Uint8Array(data.length + 2 * BLOCK);
         extended.set(data, 0);
-        extended.set(suffix, n);
-        // Web Crypto reads iv and the data when called, before this function returns its promise.
-        return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv }, key, extended), 0, n);
+        extended.set(suffix, data.length);
+        return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv }, key, extended), 0, data.length);
       },
     };
   },
 };
-
-export let primitives: Primitives = webCrypto;
-
-/** Replaces the primitives (benchmarks only; the Worker always uses Web Crypto). */
-export function usePrimitives(p: Primitives): void {
-  primitives = p;
-}

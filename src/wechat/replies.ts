@@ -98,7 +98,7 @@ export function renderReply(r: Reply, toUser: string, fromUser: string, now: num
  * What a reply says, from `<MsgType>` on, without the envelope (`ToUserName`,
  * `FromUserName`, `CreateTime`) that any delivery of the same message gives
  * back: what the delivery ledger keeps for a retry (wrapped again by
- * `replyForRetry`). Returns `success` for nothing.
+ * `wrapReply` for the retry's own message). Returns `success` for nothing.
  */
 export function renderReplyBody(r: Reply): string {
   let body: string;
@@ -151,15 +151,6 @@ export function wrapReply(body: string, toUser: string, fromUser: string, now: n
     `<xml><ToUserName>${cdata(toUser)}</ToUserName><FromUserName>${cdata(fromUser)}</FromUserName>` +
     `<CreateTime>${Math.floor(now / 1000)}</CreateTime>${body}</xml>`
   );
-}
-
-/**
- * The XML a retry (or a resend) is answered with, from what the ledger or
- * this isolate kept: a body, wrapped for this delivery of the message; or a
- * whole reply, kept by a version before bodies were, passed through as it is.
- */
-export function replyForRetry(stored: string, toUser: string, fromUser: string, now: number): string {
-  return stored.startsWith("<xml>") ? stored : wrapReply(stored, toUser, fromUser, now);
 }
 
 /** The envelope of an encrypted reply (安全模式). */

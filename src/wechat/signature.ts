@@ -3,48 +3,42 @@
  * concatenated parts (token, timestamp, nonce, and for encrypted messages the
  * `Encrypt` field), compared in constant time; and the hex SHA-1 that every
  * WeChat signature is (the JS-SDK's too, jssdk.ts).
+ * (消息加解密说明; 验证消息的确来自微信服务器)
  */
 import { bytesToHex, hexEqualsBytes } from "./bytes";
-import { primitives } from "./primitives";
+import { webCrypto, type Primitives } from "./primitives";
+
+type Sha1 = Primitives["sha1"];
 
 /**
- * The text WeChat hashes: the parts sorted by UTF-16 code unit and joined.
- * Every part WeChat signs is ASCII, where that order is the byte order
- * WeChat's own samples use (and `Array.prototype.sort`'s default). Sorted in
- * place by insertion: there are three or four parts, and the built-in sort
- * allocates a work area of ~0.9 KB a call even for three.
+ * The text WeChat hashes: the parts sorted and joined. Every part WeChat
+ * signs is ASCII, where the default sort's UTF-16 order is the byte order
+ * WeChat's own samples use.
  */
-export function signedText(parts: string[]): string {
-  for (let i = 1; i < parts.length; i++) {
-    const part = parts[i]!;
-    let j = i;
-    for (; j > 0 && parts[j - 1]! > part; j--) parts[j] = parts[j - 1]!;
-    parts[j] = part;
-  }
-  return parts.join("");
+export function signedText(parts: readonly string[]): string {
+  return [...parts].sort().join("");
 }
 
 /** SHA-1 of the text's UTF-8 bytes, in lowercase hex: what WeChat's signatures are. */
-export async function sha1Hex(text: string): Promise<string> {
-  return bytesToHex(new Uint8Array(await primitives.sha1(text)));
+export async function sha1Hex(text: string, sha1: Sha1 = webCrypto.sha1): Promise<string> {
+  return bytesToHex(new Uint8Array(await sha1(text)));
 }
 
 /** Hex signature of the parts, as WeChat computes it (for replies and tests). */
-export function sign(...parts: string[]): Promise<string> {
-  return sha1Hex(signedText(parts));
+export function sign(parts: readonly string[], sha1: Sha1 = webCrypto.sha1): Promise<string> {
+  return sha1Hex(signedText(parts), sha1);
 }
-
-const FORGED = Promise.resolve(false);
 
 /**
  * True when `signature` (hex, as sent) is the SHA-1 of the sorted parts,
- * compared with the digest in constant time; a value of any length but 40
- * is false without hashing, one with a non-hex digit after hashing. Not an
- * async function: on the hot path the digest's promise is the only one
- * between the caller's await and the runtime (each async layer is a promise,
- * a resumable frame and a microtask turn more).
+ * compared with the digest in constant time; a value of any length but 40 is
+ * false without hashing.
  */
-export function verifySignature(signature: string, ...parts: string[]): Promise<boolean> {
-  if (signature.length !== 40) return FORGED;
-  return primitives.sha1(signedText(parts)).then((digest) => hexEqualsBytes(signature, new Uint8Array(digest)));
+export async function verifySignature(
+  signature: string,
+  parts: readonly string[],
+  sha1: Sha1 = webCrypto.sha1,
+): Promise<boolean> {
+  if (signature.length !== 40) return false;
+  return hexEqualsBytes(signature, new Uint8Array(await sha1(signedText(parts))));
 }

@@ -44,10 +44,9 @@ const options: X2jOptions = {
 const parser = new XMLParser({ ...options, htmlEntities: false });
 /**
  * For documents with numeric character references (&#20013;), which XML
- * requires decoding: fast-xml-parser does that only together with HTML's
- * named entities, a pass that costs 2.5× the whole parse, so it is used
- * only when the text holds "&#" at all. WeChat writes text in CDATA, so
- * this is rare.
+ * requires decoding: fast-xml-parser decodes them only together with HTML's
+ * named entities, a pass dearer than the parse itself, so it is used only
+ * when the text holds "&#" at all. WeChat writes text in CDATA, so this is rare.
  */
 const numericRefParser = new XMLParser({ ...options, htmlEntities: true });
 
@@ -119,66 +118,6 @@ function isNameChar(c: number): boolean {
 }
 
 /**
- * The field names WeChat sends, by length. A name read from the text is
- * matched here in place and the constant used as the key: a fresh slice as
- * a property key is first looked up in V8's string table, which perf put
- * at ~2.5 µs of a callback in workerd.
- */
-const KNOWN_NAMES: string[][] = [];
-for (const name of [
-  "ToUserName",
-  "FromUserName",
-  "CreateTime",
-  "MsgType",
-  "Content",
-  "MsgId",
-  "MsgDataId",
-  "Idx",
-  "Encrypt",
-  "Event",
-  "EventKey",
-  "Ticket",
-  "PicUrl",
-  "MediaId",
-  "Format",
-  "Recognition",
-  "ThumbMediaId",
-  "Location_X",
-  "Location_Y",
-  "Scale",
-  "Label",
-  "Title",
-  "Description",
-  "Url",
-  "Latitude",
-  "Longitude",
-  "Precision",
-  "MsgID",
-  "Status",
-  "TotalCount",
-  "FilterCount",
-  "SentCount",
-  "ErrorCount",
-  "FileKey",
-  "FileTotalLen",
-  "ScanCodeInfo",
-  "ScanType",
-  "ScanResult",
-  "SendPicsInfo",
-  "SendLocationInfo",
-  "Count",
-  "PicList",
-])
-  (KNOWN_NAMES[name.length] ??= []).push(name);
-
-/** The known name spelled at text[start, end), or undefined. */
-function knownName(text: string, start: number, end: number): string | undefined {
-  const candidates = KNOWN_NAMES[end - start];
-  if (candidates !== undefined) for (const name of candidates) if (text.startsWith(name, start)) return name;
-  return undefined;
-}
-
-/**
  * The shape WeChat sends, in one pass: optional whitespace, `<xml>`, then
  * elements `<Name>` holding one CDATA section or plain text (no markup, no
  * entity, no `>`) or nothing, each closed by `</Name>`, whitespace between
@@ -206,7 +145,7 @@ export function readFlat(text: string): XmlNode | null {
     if (!isNameStart(text.charCodeAt(j))) return null;
     while (isNameChar(text.charCodeAt(j))) j++;
     if (text.charCodeAt(j) !== GT) return null;
-    const name = knownName(text, nameStart, j) ?? text.slice(nameStart, j);
+    const name = text.slice(nameStart, j);
     // Repeats become arrays, and names an object already has (toString, __proto__…) are
     // renamed or refused by fast-xml-parser: both are for the full parse.
     if (name in node || name === "prototype") return null;

@@ -1,0 +1,48 @@
+/**
+ * Running the bot's handler for a message: the context it gets, and the guard
+ * that turns its error into `success` (a handler's bug is ours to log, not
+ * WeChat's to show the follower as "该公众号暂时无法提供服务").
+ */
+import { apiFor, type WeChatApi } from "../api/client";
+import type { Env } from "../env";
+import type { Message } from "../wechat/messages";
+import type { Reply } from "../wechat/replies";
+import type { Bot, Context, Mode } from "../wechat/router";
+
+const SUCCESS: Reply = { type: "success" };
+
+/** A handler's `ctx`. The API client is made on first use: most handlers never call WeChat. */
+export class HandlerContext<E extends Env> implements Context<Message, E> {
+  constructor(
+    readonly message: Message,
+    readonly env: E,
+    readonly mode: Mode,
+    readonly waitUntil: (promise: Promise<unknown>) => void,
+  ) {}
+
+  get api(): WeChatApi {
+    return apiFor(this.env);
+  }
+}
+
+/**
+ * The bot's reply: a Reply at once when the handler is synchronous, else a
+ * promise of it. A handler's error, thrown or rejected, becomes `onError`'s
+ * report and the reply `success`.
+ */
+export function runHandler<E extends Env>(
+  bot: Bot<E>,
+  context: Context<Message, E>,
+  onError: (error: unknown) => void,
+): Reply | Promise<Reply> {
+  const failed = (error: unknown) => {
+    onError(error);
+    return SUCCESS;
+  };
+  try {
+    const reply = bot.handle(context);
+    return reply instanceof Promise ? reply.catch(failed) : reply;
+  } catch (error) {
+    return failed(error);
+  }
+}

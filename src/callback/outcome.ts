@@ -1,0 +1,108 @@
+/**
+ * The last stage of a callback: what it came to (an Outcome), and the answer
+ * WeChat gets for it — the reply, encrypted when the message was — with the
+ * callback's log line. Also the answers to what went wrong before there was
+ * an outcome: a refusal (4xx), a configuration error (500 naming the
+ * variable), or a fault of ours (500).
+ */
+import { ConfigError } from "../config";
+import { describeError, log, routineLine, type LogFields } from "../log";
+import { CryptoError } from "../wechat/crypto";
+import { messageKind } from "../wechat/messages";
+import { wrapReply, type Reply } from "../wechat/replies";
+import { XmlError } from "../wechat/xml";
+import { Refusal, type Inbound } from "./inbound";
+
+/** What a callback came to. The answer, the ledger's record and the log line are all read from it. */
+export type Outcome =
+  /** The handler's reply, passively; `error` when the handler failed (the reply is then `success`). */
+  | { kind: "replied"; body: string; reply: Reply["type"]; error?: LogFields }
+  /** An earlier delivery of the message answered it: its reply's body again, or `success`. */
+  | { kind: "retry"; body: string }
+  /** The deadline passed: `success` now, the pending reply later. */
+  | { kind: "deferred"; body: "success"; pending: Promise<Reply> };
+
+/** What WeChat is answered: a status and a body (XML, `success`, or a refusal's reason). */
+export interface CallbackAnswer {
+  status: number;
+  body: string;
+  xml: boolean;
+}
+
+/**
+ * The outcome as WeChat's answer: the reply addressed back to the follower,
+ * sealed (encrypted and signed) when the message came encrypted.
+ */
+export async function answer(
+  outcome: Outcome,
+  inbound: Inbound,
+  seal: (xml: string) => Promise<string>,
+  arrived: number,
+): Promise<CallbackAnswer> {
+  const { message } = inbound;
+  const xml = wrapReply(outcome.body, message.FromUserName, message.ToUserName, Date.now());
+  const body = xml !== "success" && inbound.encrypted ? await seal(xml) : xml;
+  logOutcome(outcome, inbound, Date.now() - arrived);
+  return { status: 200, body, xml: xml !== "success" };
+}
+
+/** The callback's log line: always, except a routine reply's, which gets one at most every ROUTINE_LOG_MS. */
+function logOutcome(outcome: Outcome, inbound: Inbound, ms: number): void {
+  const fields: LogFields = { mode: inbound.mode, type: messageKind(inbound.message) };
+  if (outcome.kind === "retry") {
+    log("callback", {
+      ...fields,
+      outcome: outcome.body === "success" ? "retry_success" : "retry_reply",
+      status: 200,
+      ms,
+    });
+  } else if (outcome.kind === "deferred") {
+    log("callback", { ...fields, outcome: "deferred", status: 200, ms });
+  } else if (outcome.error !== undefined) {
+    log("callback", {
+      ...fields,
+      handler: "error",
+      ...outcome.error,
+      reply: outcome.reply,
+      outcome: "handler_error",
+      status: 200,
+      ms,
+    });
+  } else {
+    const unlogged = routineLine(Date.now());
+    if (unlogged === undefined) return;
+    log("callback", {
+      ...fields,
+      reply: outcome.reply,
+      outcome: "replied",
+      status: 200,
+      ms,
+      unlogged: unlogged || undefined,
+    });
+  }
+}
+
+/** The answer to a request that ended in an error: a refusal's 4xx, or a 500 that is logged. */
+export function failure(event: string, e: unknown, arrived: number, inbound?: Inbound): CallbackAnswer {
+  const fields: LogFields = inbound ? { mode: inbound.mode, type: messageKind(inbound.message) } : {};
+  const ms = Date.now() - arrived;
+  const refused = refusalOf(e);
+  if (refused !== null) {
+    log(event, { ...fields, outcome: "refused", status: refused.status, reason: refused.reason, ms });
+    return { status: refused.status, body: refused.reason, xml: false };
+  }
+  if (e instanceof ConfigError) {
+    log(event, { ...fields, outcome: "config_error", status: 500, variable: e.variable, ms });
+    return { status: 500, body: `Configuration error: ${e.message}`, xml: false };
+  }
+  log(event, { ...fields, outcome: "error", status: 500, ms, ...describeError(e) });
+  return { status: 500, body: "internal error", xml: false };
+}
+
+/** A client's error as its refusal: the request was not WeChat's, or not a message. */
+function refusalOf(e: unknown): Refusal | null {
+  if (e instanceof Refusal) return e;
+  if (e instanceof CryptoError) return new Refusal(400, `undecryptable message (${e.code})`);
+  if (e instanceof XmlError) return new Refusal(400, e.message);
+  return null;
+}
