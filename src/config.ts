@@ -8,9 +8,11 @@ import type { Env } from "./env";
 import { decodeEncodingAESKey } from "./wechat/crypto";
 
 export class ConfigError extends Error {
+  readonly code = "config";
+
   constructor(
     readonly variable: keyof Env,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`${variable} ${problem}`);
     this.name = "ConfigError";

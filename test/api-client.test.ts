@@ -5,9 +5,18 @@
  */
 import { describe, expect, it } from "vitest";
 import { WeChatApi } from "../src/api/client";
-import { InvalidInputError, WeChatApiError } from "../src/api/errors";
+import {
+  InternalError,
+  InvalidInputError,
+  UpstreamError,
+  WeChatApiError,
+  deserializeError,
+  serializeError,
+} from "../src/api/errors";
 import { parseJsonExact } from "../src/api/json";
 import { replyToCustomMessage, type CustomMessage } from "../src/api/messages";
+import { qrcodeApi } from "../src/api/qrcode";
+import { ConfigError } from "../src/config";
 import { reply } from "../src/wechat";
 import { control, newApp } from "./fixtures/api";
 
@@ -157,5 +166,48 @@ describe("user info", () => {
   it("returns the follower's info", async () => {
     const t = await newApp();
     expect(await new WeChatApi(t.env).user.info(OPENID)).toMatchObject({ subscribe: 1, openid: OPENID });
+  });
+});
+
+describe("error seams", () => {
+  it("WeChat answering qrcode/create without a ticket is an upstream error (a 502), not the caller's input", async () => {
+    const silent = { call: async () => ({ errcode: 0 }) } as unknown as WeChatApi;
+    const failure = await qrcodeApi(silent)
+      .create({ scene: "x" })
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect(failure).toMatchObject({ kind: "bad_response", path: "/cgi-bin/qrcode/create" });
+  });
+
+  it("a timeout carries its cause", async () => {
+    const t = await newApp({ WECHAT_API_TIMEOUT_MS: "50" });
+    await control("behaviour", { appid: t.appid, delayMs: { "/cgi-bin/user/info": 500 } });
+    const failure = await new WeChatApi(t.env).user.info(OPENID).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect(failure).toMatchObject({ kind: "timeout", path: "/cgi-bin/user/info" });
+    expect((failure as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it("errors cross Durable Object RPC with their kind: WeChat's, upstream, configuration, internal", () => {
+    const cases: [Error, (e: Error) => void][] = [
+      [
+        new WeChatApiError(40164, "invalid ip", "/cgi-bin/stable_token"),
+        (e) => expect(e).toMatchObject({ errcode: 40164 }),
+      ],
+      [
+        new UpstreamError("http", "/cgi-bin/menu/get", "HTTP 502", 502),
+        (e) => expect(e).toMatchObject({ status: 502 }),
+      ],
+      [
+        new ConfigError("WECHAT_APPSECRET", "is not set"),
+        (e) => expect(e).toMatchObject({ variable: "WECHAT_APPSECRET", message: "WECHAT_APPSECRET is not set" }),
+      ],
+      [new TypeError("secret detail"), (e) => expect(e.message).not.toContain("secret detail")],
+    ];
+    for (const [original, check] of cases) {
+      const crossed = deserializeError(structuredClone(serializeError(original)));
+      expect(crossed.constructor).toBe(original instanceof TypeError ? InternalError : original.constructor);
+      check(crossed);
+    }
   });
 });

@@ -220,3 +220,19 @@ describe("builders refuse what WeChat would", () => {
   });
   it("an article without a title", () => expect(() => reply.news({ title: "" })).toThrow(TypeError));
 });
+
+describe("refusals have stable codes", () => {
+  it.each([
+    ["<xml><a>1</a>", "malformed"],
+    ['<!DOCTYPE x [<!ENTITY e "e">]><xml><a>&e;</a></xml>', "declaration"],
+    ["<other><a>1</a></other>", "not_xml"],
+  ])("%j → %s", (text, code) => {
+    expect(() => parseXml(text)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it("a document that is not a WeChat message → not_a_message", () => {
+    expect(() => toMessage(parseXml("<xml><MsgType>text</MsgType></xml>"))).toThrow(
+      expect.objectContaining({ name: "XmlError", code: "not_a_message" }),
+    );
+  });
+});

@@ -13,7 +13,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { apiConfig, type ApiConfig } from "../config";
 import type { Env } from "../env";
-import { log } from "../log";
+import { log, type LogFields } from "../log";
 import { TOKEN_INVALID_ERRCODES, WeChatApiError, serializeError, type SerializedError } from "./errors";
 import {
   RETRY_REFRESH_MS,
@@ -238,9 +238,16 @@ function tokenRecord(json: Record<string, unknown>, path: string): CredentialRec
   return recordFrom(json["access_token"], json["expires_in"], Date.now());
 }
 
-function errorFields(e: unknown): Record<string, string | number | undefined> {
+function errorFields(e: unknown): LogFields {
   const s = serializeError(e);
-  return s.type === "wechat"
-    ? { errcode: s.errcode, path: s.path }
-    : { upstream: s.kind, path: s.path, status: s.status };
+  switch (s.type) {
+    case "wechat":
+      return { errcode: s.errcode, path: s.path };
+    case "upstream":
+      return { upstream: s.kind, path: s.path, status: s.status };
+    case "config":
+      return { variable: s.variable };
+    case "internal":
+      return { error: s.name };
+  }
 }

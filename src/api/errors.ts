@@ -1,8 +1,11 @@
 /**
  * What can go wrong calling WeChat, as types: WeChat said no (an errcode), or
- * WeChat could not be reached properly (timeout, HTTP error, not JSON).
+ * WeChat could not be reached properly (timeout, HTTP error, not its JSON).
  * Messages name the API path and WeChat's words, never a token or secret.
+ * (全局返回码说明)
  */
+import { ConfigError } from "../config";
+import type { Env } from "../env";
 
 /** WeChat answered with a non-zero errcode. */
 export class WeChatApiError extends Error {
@@ -16,15 +19,19 @@ export class WeChatApiError extends Error {
   }
 }
 
-/** WeChat could not be reached, timed out, or answered something that is not its JSON. */
+/**
+ * WeChat could not be reached, timed out, or answered something that is not
+ * what the API documents (not JSON, or without the field a success carries).
+ */
 export class UpstreamError extends Error {
   constructor(
     readonly kind: "timeout" | "http" | "network" | "bad_response",
     readonly path: string,
     detail: string,
     readonly status?: number,
+    options?: { cause?: unknown },
   ) {
-    super(`WeChat ${path}: ${detail}`);
+    super(`WeChat ${path}: ${detail}`, options);
     this.name = "UpstreamError";
   }
 }
@@ -40,21 +47,42 @@ export class InvalidInputError extends Error {
 /** Errcodes meaning "this access_token is no good": invalid/not latest, malformed, expired. */
 export const TOKEN_INVALID_ERRCODES: ReadonlySet<number> = new Set([40001, 40014, 42001]);
 
+/** A fault of our own code on the far side of a Durable Object call: its type, never its message. */
+export class InternalError extends Error {
+  constructor(readonly type: string) {
+    super(`internal error (${type})`);
+    this.name = "InternalError";
+  }
+}
+
 /** A failure in a form that crosses Durable Object RPC intact (class instances do not). */
 export type SerializedError =
   | { type: "wechat"; errcode: number; errmsg: string; path: string }
-  | { type: "upstream"; kind: UpstreamError["kind"]; path: string; message: string; status?: number };
+  | { type: "upstream"; kind: UpstreamError["kind"]; path: string; message: string; status?: number }
+  | { type: "config"; variable: keyof Env; problem: string }
+  | { type: "internal"; name: string };
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof WeChatApiError) return { type: "wechat", errcode: e.errcode, errmsg: e.errmsg, path: e.path };
-  if (e instanceof UpstreamError)
+  if (e instanceof UpstreamError) {
     return { type: "upstream", kind: e.kind, path: e.path, message: e.message, status: e.status };
-  return { type: "upstream", kind: "network", path: "?", message: e instanceof Error ? e.name : "unknown error" };
+  }
+  if (e instanceof ConfigError) return { type: "config", variable: e.variable, problem: e.problem };
+  return { type: "internal", name: e instanceof Error ? e.name : typeof e };
 }
 
-export function deserializeError(e: SerializedError): WeChatApiError | UpstreamError {
-  if (e.type === "wechat") return new WeChatApiError(e.errcode, e.errmsg, e.path);
-  const err = new UpstreamError(e.kind, e.path, "", e.status);
-  err.message = e.message;
-  return err;
+export function deserializeError(e: SerializedError): Error {
+  switch (e.type) {
+    case "wechat":
+      return new WeChatApiError(e.errcode, e.errmsg, e.path);
+    case "upstream": {
+      const error = new UpstreamError(e.kind, e.path, "", e.status);
+      error.message = e.message;
+      return error;
+    }
+    case "config":
+      return new ConfigError(e.variable, e.problem);
+    case "internal":
+      return new InternalError(e.name);
+  }
 }

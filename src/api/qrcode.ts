@@ -3,7 +3,7 @@
  * limits checked before any call, and the showqrcode image link.
  */
 import type { WeChatApi } from "./client";
-import { InvalidInputError } from "./errors";
+import { InvalidInputError, UpstreamError } from "./errors";
 import { idString } from "./json";
 
 export type QrActionName = "QR_SCENE" | "QR_STR_SCENE" | "QR_LIMIT_SCENE" | "QR_LIMIT_STR_SCENE";
@@ -88,7 +88,7 @@ export function qrcodeApi(api: WeChatApi) {
       const json = await api.call({ method: "POST", path: "/cgi-bin/qrcode/create", body });
       const ticket = json["ticket"];
       if (typeof ticket !== "string" || ticket.length === 0)
-        throw new InvalidInputError("WeChat answered without a ticket");
+        throw new UpstreamError("bad_response", "/cgi-bin/qrcode/create", "answered without a ticket");
       const expire = json["expire_seconds"];
       return {
         ticket,

@@ -39,21 +39,23 @@ export async function callUpstream(
   } catch (e) {
     const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
     throw timedOut
-      ? new UpstreamError("timeout", req.path, `no answer within ${config.timeoutMs} ms`)
-      : new UpstreamError("network", req.path, "could not reach the API");
+      ? new UpstreamError("timeout", req.path, `no answer within ${config.timeoutMs} ms`, undefined, { cause: e })
+      : new UpstreamError("network", req.path, "could not reach the API", undefined, { cause: e });
   }
   let text: string;
   try {
     text = await res.text();
-  } catch {
-    throw new UpstreamError("timeout", req.path, `no complete answer within ${config.timeoutMs} ms`);
+  } catch (e) {
+    throw new UpstreamError("timeout", req.path, `no complete answer within ${config.timeoutMs} ms`, undefined, {
+      cause: e,
+    });
   }
   if (!res.ok) throw new UpstreamError("http", req.path, `HTTP ${res.status}`, res.status);
   let json: unknown;
   try {
     json = parseJsonExact(text);
-  } catch {
-    throw new UpstreamError("bad_response", req.path, "answer is not JSON");
+  } catch (e) {
+    throw new UpstreamError("bad_response", req.path, "answer is not JSON", undefined, { cause: e });
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new UpstreamError("bad_response", req.path, "answer is not a JSON object");

@@ -226,17 +226,17 @@ export function toMessage(node: XmlNode): Message {
   for (const field of ["ToUserName", "FromUserName", "MsgType"] as const) {
     const value = node[field];
     if (typeof value !== "string" || value.length === 0) {
-      throw new XmlError(`not a WeChat message: ${field} is missing`);
+      throw new XmlError("not_a_message", `not a WeChat message: ${field} is missing`);
     }
   }
   const created = node["CreateTime"];
   if (typeof created !== "string" || !DIGITS.test(created)) {
-    throw new XmlError("not a WeChat message: CreateTime is missing or not a number");
+    throw new XmlError("not_a_message", "not a WeChat message: CreateTime is missing or not a number");
   }
   if (node["MsgType"] === "event") {
     const event = node["Event"];
     if (typeof event !== "string" || event.length === 0) {
-      throw new XmlError("not a WeChat message: an event without Event");
+      throw new XmlError("not_a_message", "not a WeChat message: an event without Event");
     }
     const canonical = CANONICAL_EVENT.get(event.toLowerCase());
     if (canonical !== undefined && canonical !== event) node["Event"] = canonical;

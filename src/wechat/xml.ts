@@ -16,8 +16,17 @@ export interface XmlNode {
   [name: string]: XmlValue;
 }
 
+/**
+ * Why a body was refused; `code` names it without echoing any content:
+ * `malformed` (not well-formed XML), `declaration` (a DOCTYPE or entity
+ * declaration), `not_xml` (not one `<xml>` root), `not_a_message` (a base
+ * field of a WeChat message missing or malformed).
+ */
 export class XmlError extends Error {
-  constructor(message: string) {
+  constructor(
+    readonly code: "malformed" | "declaration" | "not_xml" | "not_a_message",
+    message: string,
+  ) {
     super(message);
     this.name = "XmlError";
   }
@@ -60,14 +69,14 @@ function assertNoDeclarations(text: string): void {
   while (i !== -1) {
     if (text.startsWith("<![CDATA[", i)) {
       const end = text.indexOf("]]>", i + 9);
-      if (end === -1) throw new XmlError("unterminated CDATA section");
+      if (end === -1) throw new XmlError("malformed", "unterminated CDATA section");
       i = text.indexOf("<!", end + 3);
     } else if (text.startsWith("<!--", i)) {
       const end = text.indexOf("-->", i + 4);
-      if (end === -1) throw new XmlError("unterminated comment");
+      if (end === -1) throw new XmlError("malformed", "unterminated comment");
       i = text.indexOf("<!", end + 3);
     } else {
-      throw new XmlError("DOCTYPE and entity declarations are not accepted");
+      throw new XmlError("declaration", "DOCTYPE and entity declarations are not accepted");
     }
   }
 }
@@ -87,11 +96,11 @@ export function parseWithFastXmlParser(text: string): XmlNode {
   try {
     doc = (text.includes("&#") ? numericRefParser : parser).parse(text, true);
   } catch {
-    throw new XmlError("malformed XML");
+    throw new XmlError("malformed", "malformed XML");
   }
   const root = (doc as Record<string, unknown>)["xml"];
   if (root === undefined || typeof root !== "object" || Array.isArray(root) || root === null) {
-    throw new XmlError("the document is not a single <xml> element");
+    throw new XmlError("not_xml", "the document is not a single <xml> element");
   }
   return root as XmlNode;
 }
