@@ -50,6 +50,19 @@ describe("authorization", () => {
   });
 });
 
+describe("an ADMIN_TOKEN no Bearer header can carry", () => {
+  it("is refused with a 401 that says which characters a token may have", async () => {
+    const t = await newApp({ ADMIN_TOKEN: "has spaces and ! marks" });
+    const res = await app.request(
+      "https://worker.test/admin/menu",
+      { headers: { authorization: "Bearer has spaces and ! marks" } },
+      t.env,
+    );
+    expect(res.status).toBe(401);
+    expect((await res.json<{ message: string }>()).message).toContain("RFC 6750");
+  });
+});
+
 describe("GET /admin/qrcode", () => {
   it("returns a page with the showqrcode <img>, the ticket URL-encoded", async () => {
     const t = await newApp();

@@ -3,7 +3,7 @@
  * with each API module, the page in ../admin/.
  */
 import { Hono, type Context } from "hono";
-import { adminAuthorized } from "../admin/auth";
+import { adminAuth } from "../admin/auth";
 import { renderQrPage } from "../admin/qrcode-page";
 import { apiFor } from "../api/client";
 import { InvalidInputError, WeChatApiError } from "../api/errors";
@@ -16,13 +16,7 @@ type AdminEnv = { Bindings: Env };
 export function adminRoutes() {
   const admin = new Hono<AdminEnv>();
 
-  admin.use("*", async (c, next) => {
-    if (!(await adminAuthorized(c.req.header("authorization") ?? null, c.env.ADMIN_TOKEN))) {
-      const reason = c.env.ADMIN_TOKEN ? "missing or wrong bearer token" : "admin is disabled until ADMIN_TOKEN is set";
-      return c.json({ error: "unauthorized", message: reason }, 401, { "www-authenticate": 'Bearer realm="admin"' });
-    }
-    await next();
-  });
+  admin.use("*", adminAuth());
 
   admin.get("/qrcode", async (c) => {
     const qr = await apiFor(c.env).qrcode.create(parseQrQuery(new URL(c.req.url).searchParams));

@@ -4,11 +4,13 @@
  * configuration variable, else a logged 500.
  */
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { InvalidInputError, UpstreamError, WeChatApiError } from "../api/errors";
 import { ConfigError } from "../config";
 import { describeError, log } from "../log";
 
 export function jsonError(err: unknown, c: Context, area: string): Response {
+  if (err instanceof HTTPException) return err.getResponse(); // a middleware's own answer (admin auth)
   if (err instanceof InvalidInputError) return c.json({ error: "invalid_input", message: err.message }, 400);
   if (err instanceof WeChatApiError) {
     log(area, { path: c.req.path, outcome: "wechat_error", errcode: err.errcode });
