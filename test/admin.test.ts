@@ -7,10 +7,10 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import type { Env } from "../src/env";
-import { bot } from "../src/bot";
+import { testBot } from "./fixtures/bot";
 import { control, newApp } from "./fixtures/api";
 
-const app = createApp(bot);
+const app = createApp(testBot);
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 const req = (e: Env, path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
   app.request(`https://worker.test${path}`, { ...init, headers: { ...AUTH, ...init.headers } }, e);

@@ -18,7 +18,9 @@ import { replyToCustomMessage, type CustomMessage } from "../src/api/messages";
 import { qrcodeApi } from "../src/api/qrcode";
 import { ConfigError } from "../src/config";
 import { reply } from "../src/wechat";
+import { testWeChat } from "../src/testing";
 import { control, newApp } from "./fixtures/api";
+import { testBot } from "./fixtures/bot";
 
 const OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
 
@@ -209,5 +211,20 @@ describe("error seams", () => {
       expect(crossed.constructor).toBe(original instanceof TypeError ? InternalError : original.constructor);
       check(crossed);
     }
+  });
+});
+
+describe("a handler's ctx.api", () => {
+  it("creates a QR code for the follower with the shared token (the test bot's 二维码)", async () => {
+    const t = await newApp();
+    const reply = await testWeChat(testBot, t.env, { openid: OPENID }).send({ MsgType: "text", Content: "二维码" });
+    expect(reply).toMatchObject({ Content: expect.stringMatching(/showqrcode\?ticket=gQH/) });
+    const sent = (await t.state()).sent.at(-1)!;
+    expect(sent.path).toBe("/cgi-bin/qrcode/create");
+    expect(sent.body).toEqual({
+      action_name: "QR_STR_SCENE",
+      expire_seconds: 604800,
+      action_info: { scene: { scene_str: `follower:${OPENID}` } },
+    });
   });
 });

@@ -6,12 +6,12 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { bot } from "../src/bot";
+import { testBot } from "./fixtures/bot";
 import { bytesToHex } from "../src/wechat/bytes";
 import { jssdkSignature } from "../src/wechat/jssdk";
 import { newApp } from "./fixtures/api";
 
-const app = createApp(bot);
+const app = createApp(testBot);
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 
 async function sha1(text: string) {

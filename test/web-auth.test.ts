@@ -8,12 +8,12 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { bot } from "../src/bot";
+import { testBot } from "./fixtures/bot";
 import type { Env } from "../src/env";
 import { makeState } from "../src/routes/oauth";
 import { newApp, type TestApp } from "./fixtures/api";
 
-const app = createApp(bot);
+const app = createApp(testBot);
 const ORIGIN = "https://worker.test";
 
 function cookieOf(res: Response, name: string): string | undefined {

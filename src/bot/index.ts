@@ -1,15 +1,16 @@
 /**
- * 你的公众号 — the account's own behaviour. This is the one file to edit.
+ * 你的公众号 — the account's own behaviour. This folder is the one to edit;
+ * its tests are in bot.test.ts (`npm test` runs them).
  *
  * Each route takes a handler that receives `ctx.message` (typed by the route:
  * a `subscribe` handler sees `EventKey`, a `voice` handler `Recognition`) and
  * returns a reply: a string (text), `reply.image(...)`, `reply.news(...)`, …,
  * or nothing (WeChat gets `success` and the follower sees nothing).
- * Most specific route wins: exact text > text pattern > message type > fallback.
+ * Most specific route wins: exact text > text pattern > message type > fallback;
+ * for events: exact key > key pattern > event > fallback.
  */
 import type { Env } from "../env";
 import { Bot, reply } from "../wechat";
-import { MENU_REPLIES } from "./menu";
 
 export const bot = new Bot<Env>();
 
@@ -40,10 +41,14 @@ bot.event("unsubscribe", () => reply.nothing());
 
 bot.event("SCAN", ({ message }) => `您扫描了二维码，场景：${message.EventKey}`);
 
-bot.event(
-  "CLICK",
-  ({ message }) => MENU_REPLIES[message.EventKey]?.() ?? `菜单「${message.EventKey}」还没有设置回复。`,
+// The menu's CLICK buttons, by key: keep them in step with the menu you publish
+// (PUT /admin/menu, or 公众平台 → 自定义菜单).
+bot.event("CLICK", "MENU_ABOUT", () => "这是一个运行在 Cloudflare Workers 上的公众号示例。");
+bot.event("CLICK", "MENU_HELP", () => "发送任意文字，我会原样回复；发送「二维码」获取您的专属二维码。");
+bot.event("CLICK", "MENU_NEWS", () =>
+  reply.news({ title: "欢迎", description: "公众号示例的图文消息", url: "https://mp.weixin.qq.com/" }),
 );
+bot.event("CLICK", ({ message }) => `菜单「${message.EventKey}」还没有设置回复。`);
 
 // Everything else: a short text for messages, silence for events.
 bot.fallback(({ message }) => (message.MsgType === "event" ? reply.nothing() : "收到！"));

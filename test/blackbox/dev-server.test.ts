@@ -1,12 +1,14 @@
 /**
- * Black box: starts the Worker exactly as the README says (`npm run dev`,
+ * Black box: starts the Worker the way `npm run dev` does (scripts/dev.mjs,
  * i.e. `wrangler dev` on workerd with local bindings), then plays WeChat over
- * real HTTP in all three modes. Runs in Node, outside the Worker.
+ * real HTTP in all three modes. Runs in Node, outside the Worker. The Worker
+ * is the test Worker under the deployment's configuration, with explicit
+ * vars (harness.ts' testWranglerConfig): an owner's bot and .dev.vars do not matter.
  */
 import { decrypt, encrypt, getSignature } from "@wecom/crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "./harness";
+import { freePort, testWranglerConfig } from "./harness";
 
 const TOKEN = "blackbox-token";
 const AES_KEY = "Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OWFiY2RlZmdoaWo";
@@ -19,7 +21,8 @@ let output = "";
 beforeAll(async () => {
   const port = await freePort();
   const vars = { WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_APPID: APPID };
-  const args = ["scripts/dev.mjs", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  const args = ["scripts/dev.mjs", "--config", testWranglerConfig(), "--port", String(port), "--ip", "127.0.0.1"];
+  args.push("--show-interactive-dev-session=false");
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   server = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   await new Promise<void>((resolve, reject) => {

@@ -1,10 +1,13 @@
 /**
- * Shared by the black-box tests: build the deployable bundle once
- * (`wrangler deploy --dry-run`), start it under Miniflare with real KV and
- * Durable Objects, and serve the fake WeChat API over loopback HTTP.
+ * Shared by the black-box tests: build the Worker as `wrangler deploy` would
+ * (`--dry-run`) once, start it under Miniflare with real KV and Durable
+ * Objects, and serve the fake WeChat API over loopback HTTP. The Worker is the
+ * framework's test Worker (test/worker.ts, the app with a test bot) under the
+ * deployment's wrangler.toml, so that an owner's src/bot/, vars and .dev.vars
+ * never change what these tests see.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,13 +15,31 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import type { FakeWeChatApi } from "../fakes/wechat-api";
 
+let config: string | undefined;
+
+/**
+ * A wrangler configuration for the test Worker, in a directory of its own (so
+ * no .dev.vars is found beside it): wrangler.toml with `main` set to
+ * test/worker.ts and without its [vars], which the tests give explicitly.
+ */
+export function testWranglerConfig(): string {
+  if (config) return config;
+  const dir = mkdtempSync(join(tmpdir(), "wechat-edge-config-"));
+  const toml = readFileSync("wrangler.toml", "utf8")
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(process.cwd(), "test/worker.ts"))}`)
+    .replace(/^\[vars\]\n(?:(?!\[).*(?:\n|$))*/m, ""); // the [vars] table, up to the next table
+  writeFileSync(join(dir, "wrangler.toml"), toml);
+  return (config = join(dir, "wrangler.toml"));
+}
+
 let built: string | undefined;
 
 /** The bundle's directory (built once per test process). */
 export function buildWorker(): string {
   if (built) return built;
   const outdir = mkdtempSync(join(tmpdir(), "wechat-edge-"));
-  execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir], {
+  const wrangler = ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir];
+  execFileSync(process.execPath, [...wrangler, "--config", testWranglerConfig()], {
     stdio: "pipe",
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
   });
@@ -44,7 +65,7 @@ export async function startWorker(
   const outdir = buildWorker();
   const mf = new Miniflare({
     modules: true,
-    scriptPath: join(outdir, "index.js"),
+    scriptPath: join(outdir, "worker.js"), // test/worker.ts, bundled
     modulesRoot: outdir,
     compatibilityDate: "2026-04-20",
     bindings,
