@@ -25,32 +25,7 @@ export async function callUpstream(
   config: Pick<ApiConfig, "apiBase" | "timeoutMs">,
   req: UpstreamRequest,
 ): Promise<WeChatJson> {
-  const url = new URL(config.apiBase + req.path);
-  for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: req.method,
-      // WeChat wants UTF-8 JSON; JSON.stringify keeps Chinese as is (no \u escapes that menus would show).
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      headers: req.body === undefined ? undefined : { "content-type": "application/json; charset=utf-8" },
-      signal: AbortSignal.timeout(config.timeoutMs),
-    });
-  } catch (e) {
-    const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
-    throw timedOut
-      ? new UpstreamError("timeout", req.path, `no answer within ${config.timeoutMs} ms`, undefined, { cause: e })
-      : new UpstreamError("network", req.path, "could not reach the API", undefined, { cause: e });
-  }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (e) {
-    throw new UpstreamError("timeout", req.path, `no complete answer within ${config.timeoutMs} ms`, undefined, {
-      cause: e,
-    });
-  }
-  if (!res.ok) throw new UpstreamError("http", req.path, `HTTP ${res.status}`, res.status);
+  const text = await exchange(config, req);
   let json: unknown;
   try {
     json = parseJsonExact(text);
@@ -65,4 +40,33 @@ export async function callUpstream(
     throw new WeChatApiError(body.errcode, typeof body.errmsg === "string" ? body.errmsg : "", req.path);
   }
   return body;
+}
+
+/** The HTTP exchange: the answer's text, within the timeout, from a 2xx. */
+async function exchange(config: Pick<ApiConfig, "apiBase" | "timeoutMs">, req: UpstreamRequest): Promise<string> {
+  const url = new URL(config.apiBase + req.path);
+  for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+  const timedOut = (e: unknown, what: string) =>
+    new UpstreamError("timeout", req.path, `${what} within ${config.timeoutMs} ms`, undefined, { cause: e });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: req.method,
+      // WeChat wants UTF-8 JSON; JSON.stringify keeps Chinese as is (no \u escapes that menus would show).
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      headers: req.body === undefined ? undefined : { "content-type": "application/json; charset=utf-8" },
+      signal: AbortSignal.timeout(config.timeoutMs),
+    });
+  } catch (e) {
+    if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) throw timedOut(e, "no answer");
+    throw new UpstreamError("network", req.path, "could not reach the API", undefined, { cause: e });
+  }
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (e) {
+    throw timedOut(e, "no complete answer");
+  }
+  if (!res.ok) throw new UpstreamError("http", req.path, `HTTP ${res.status}`, res.status);
+  return text;
 }

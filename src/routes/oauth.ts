@@ -11,13 +11,13 @@
  */
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { exchangeCode, webUserInfo, type OAuthScope } from "../api/oauth";
+import { exchangeCode, webUserInfo, type CodeExchange, type OAuthScope } from "../api/oauth";
 import { UpstreamError, WeChatApiError } from "../api/errors";
-import { apiConfig, ConfigError, webConfig } from "../config";
+import { apiConfig, ConfigError, webConfig, type ApiConfig } from "../config";
 import { ledgerStub } from "../delivery/recorder";
 import { shardOf } from "../delivery/policy";
 import type { Env } from "../env";
-import { log } from "../log";
+import { log, type LogFields } from "../log";
 import { bytesToHex, hexEqualsBytes, randomBytes } from "../wechat/bytes";
 import { escapeHtml } from "../web/html";
 import { hmac, signPayload, verifyPayload } from "../web/signed";
@@ -103,123 +103,137 @@ function page(c: Context<WebEnv>, status: 400 | 401 | 502, title: string, text: 
   );
 }
 
+/**
+ * What /oauth/callback carries, checked: a known scope, a same-site `next`,
+ * an authentic unexpired state started in this browser; or the page that says
+ * what is wrong, with a link to sign in again.
+ */
+async function checkCallback(
+  c: Context<WebEnv>,
+): Promise<{ scope: string; next: string; nonce: string; retry: string } | Response> {
+  const scope = c.req.query("scope") ?? "";
+  const next = safeNext(c.req.query("next"), new URL(c.req.url).origin);
+  const known = SCOPES.has(scope as OAuthScope);
+  const retry = `/oauth/login?${new URLSearchParams({ scope: known ? scope : "snsapi_base", next: next ?? "/" })}`;
+  if (next === null || !known) return page(c, 400, "登录链接无效", "This sign-in link is not valid.", "/oauth/login");
+  const checked = await checkState(webConfig(c.env).sessionSecret, c.req.query("state") ?? "", scope, next, nowS());
+  if ("error" in checked) {
+    return checked.error === "expired"
+      ? page(c, 400, "登录已过期", "This sign-in took too long. Please sign in again.", retry)
+      : page(c, 400, "登录链接无效", "This sign-in link is not valid.", retry);
+  }
+  if (getCookie(c, STATE_COOKIE) !== checked.nonce) {
+    const text = "This sign-in was started in another browser or has already finished.";
+    return page(c, 400, "请在同一浏览器中登录", text, retry);
+  }
+  return { scope, next, nonce: checked.nonce, retry };
+}
+
+/** Why WeChat would not exchange the code: already used or invalid (40163, 40029), or WeChat unavailable. */
+function codeRefusal(e: unknown): "used" | "unavailable" {
+  if (e instanceof WeChatApiError && (e.errcode === 40163 || e.errcode === 40029)) {
+    log("oauth", { outcome: "code_rejected", errcode: e.errcode });
+    return "used";
+  }
+  if (e instanceof WeChatApiError || e instanceof UpstreamError) {
+    log("oauth", { outcome: "upstream_error", ...upstreamFields(e) });
+    return "unavailable";
+  }
+  throw e;
+}
+
+/** snsapi_userinfo's profile; a sign-in still succeeds without it. */
+async function profileOf(api: ApiConfig, exchange: CodeExchange): Promise<Partial<Session>> {
+  try {
+    const info = await webUserInfo(api, exchange.accessToken, exchange.openid);
+    return { nickname: info.nickname, headimgurl: info.headimgurl, unionid: info.unionid ?? exchange.unionid };
+  } catch (e) {
+    if (!(e instanceof WeChatApiError || e instanceof UpstreamError)) throw e;
+    log("oauth", { outcome: "userinfo_failed", ...upstreamFields(e) });
+    return {};
+  }
+}
+
+async function startSession(c: Context<WebEnv>, who: Omit<Session, "exp">): Promise<void> {
+  const token = await signPayload(webConfig(c.env).sessionSecret, { ...who, exp: nowS() + SESSION_TTL_S });
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Lax",
+    path: "/",
+    maxAge: SESSION_TTL_S,
+  });
+  deleteCookie(c, STATE_COOKIE, { path: "/oauth", secure: true });
+}
+
+function upstreamFields(e: WeChatApiError | UpstreamError): LogFields {
+  return e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind };
+}
+
+/** Sends the visitor to WeChat's authorization page (网页授权), bound to this browser by the state cookie. */
+async function login(c: Context<WebEnv>): Promise<Response> {
+  const web = webConfig(c.env);
+  const api = apiConfig(c.env);
+  const scope = (c.req.query("scope") ?? "snsapi_base") as OAuthScope;
+  if (!SCOPES.has(scope))
+    return c.json({ error: "invalid_input", message: "scope must be snsapi_base or snsapi_userinfo" }, 400);
+  const origin = new URL(c.req.url).origin;
+  const next = safeNext(c.req.query("next"), origin);
+  if (next === null)
+    return c.json(
+      { error: "invalid_input", message: "next must be a path on this site (starting with a single /)" },
+      400,
+    );
+  const { state, nonce } = await makeState(web.sessionSecret, scope, next, nowS());
+  setCookie(c, STATE_COOKIE, nonce, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Lax",
+    path: "/oauth",
+    maxAge: STATE_TTL_S,
+  });
+  const redirect = `${origin}/oauth/callback?${new URLSearchParams({ scope, next })}`;
+  // WeChat requires these parameters in this order, and the #wechat_redirect fragment.
+  const authorize =
+    `${web.oauthBase}/connect/oauth2/authorize?appid=${encodeURIComponent(api.appId)}&redirect_uri=${encodeURIComponent(redirect)}` +
+    `&response_type=code&scope=${scope}&state=${state}&connect_redirect=1#wechat_redirect`;
+  return c.redirect(authorize, 302);
+}
+
 export function oauthRoutes() {
   const oauth = new Hono<WebEnv>();
 
-  oauth.get("/login", async (c) => {
-    const web = webConfig(c.env);
-    const api = apiConfig(c.env);
-    const scope = (c.req.query("scope") ?? "snsapi_base") as OAuthScope;
-    if (!SCOPES.has(scope))
-      return c.json({ error: "invalid_input", message: "scope must be snsapi_base or snsapi_userinfo" }, 400);
-    const origin = new URL(c.req.url).origin;
-    const next = safeNext(c.req.query("next"), origin);
-    if (next === null)
-      return c.json(
-        { error: "invalid_input", message: "next must be a path on this site (starting with a single /)" },
-        400,
-      );
-    const { state, nonce } = await makeState(web.sessionSecret, scope, next, nowS());
-    setCookie(c, STATE_COOKIE, nonce, {
-      httpOnly: true,
-      secure: true,
-      sameSite: "Lax",
-      path: "/oauth",
-      maxAge: STATE_TTL_S,
-    });
-    const redirect = `${origin}/oauth/callback?${new URLSearchParams({ scope, next })}`;
-    // WeChat requires these parameters in this order, and the #wechat_redirect fragment.
-    const authorize =
-      `${web.oauthBase}/connect/oauth2/authorize?appid=${encodeURIComponent(api.appId)}&redirect_uri=${encodeURIComponent(redirect)}` +
-      `&response_type=code&scope=${scope}&state=${state}&connect_redirect=1#wechat_redirect`;
-    return c.redirect(authorize, 302);
-  });
+  oauth.get("/login", login);
 
   oauth.get("/callback", async (c) => {
-    const web = webConfig(c.env);
-    const api = apiConfig(c.env);
-    const origin = new URL(c.req.url).origin;
-    const scope = c.req.query("scope") ?? "";
-    const next = safeNext(c.req.query("next"), origin);
-    const retry = `/oauth/login?${new URLSearchParams({ scope: SCOPES.has(scope as OAuthScope) ? scope : "snsapi_base", next: next ?? "/" })}`;
-    const state = c.req.query("state") ?? "";
-    const code = c.req.query("code");
-    if (next === null || !SCOPES.has(scope as OAuthScope))
-      return page(c, 400, "登录链接无效", "This sign-in link is not valid.", "/oauth/login");
-    const checked = await checkState(web.sessionSecret, state, scope, next, nowS());
-    if ("error" in checked) {
-      return checked.error === "expired"
-        ? page(c, 400, "登录已过期", "This sign-in took too long. Please sign in again.", retry)
-        : page(c, 400, "登录链接无效", "This sign-in link is not valid.", retry);
-    }
-    if (getCookie(c, STATE_COOKIE) !== checked.nonce) {
-      return page(
-        c,
-        400,
-        "请在同一浏览器中登录",
-        "This sign-in was started in another browser or has already finished.",
-        retry,
-      );
-    }
+    const checked = await checkCallback(c);
+    if (checked instanceof Response) return checked;
+    const { scope, next, nonce, retry } = checked;
     const session = await readSession(c);
+    // Single-use: a double callback or the back button finds the state claimed.
     const ledger = c.env.DELIVERY_LEDGER;
     if (!ledger) throw new ConfigError("DELIVERY_LEDGER", "binding is missing: see wrangler.toml");
-    const claim = await ledgerStub(ledger, shardOf(checked.nonce)).claim(`oauth:${checked.nonce}`, STATE_TTL_S * 1000);
+    const claim = await ledgerStub(ledger, shardOf(nonce)).claim(`oauth:${nonce}`, STATE_TTL_S * 1000);
     if (claim.state !== "new") {
-      // A double callback or the back button: already signed in → carry on; otherwise start again.
       return session
         ? c.redirect(next, 302)
         : page(c, 400, "登录链接已使用", "This sign-in link was already used.", retry);
     }
+    const code = c.req.query("code");
     if (!code) return page(c, 400, "未获得授权", "WeChat did not authorize this sign-in.", retry);
 
-    let exchange;
-    try {
-      exchange = await exchangeCode(api, code);
-    } catch (e) {
-      if (e instanceof WeChatApiError && (e.errcode === 40163 || e.errcode === 40029)) {
-        // 40163: code been used (a second callback); 40029: invalid code.
-        log("oauth", { outcome: "code_rejected", errcode: e.errcode });
-        return session
-          ? c.redirect(next, 302)
-          : page(c, 400, "登录链接已使用", "This sign-in code was already used.", retry);
-      }
-      if (e instanceof WeChatApiError || e instanceof UpstreamError) {
-        log("oauth", {
-          outcome: "upstream_error",
-          ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }),
-        });
-        return page(c, 502, "微信暂时无法登录", "WeChat could not complete the sign-in. Please try again.", retry);
-      }
-      throw e;
+    const api = apiConfig(c.env);
+    const exchange = await exchangeCode(api, code).catch((e: unknown) => codeRefusal(e));
+    if (exchange === "used") {
+      return session
+        ? c.redirect(next, 302)
+        : page(c, 400, "登录链接已使用", "This sign-in code was already used.", retry);
     }
-    let profile = {};
-    if (scope === "snsapi_userinfo") {
-      try {
-        const info = await webUserInfo(api, exchange.accessToken, exchange.openid);
-        profile = { nickname: info.nickname, headimgurl: info.headimgurl, unionid: info.unionid ?? exchange.unionid };
-      } catch (e) {
-        if (!(e instanceof WeChatApiError || e instanceof UpstreamError)) throw e;
-        log("oauth", {
-          outcome: "userinfo_failed",
-          ...(e instanceof WeChatApiError ? { errcode: e.errcode } : { upstream: e.kind }),
-        });
-      }
+    if (exchange === "unavailable") {
+      return page(c, 502, "微信暂时无法登录", "WeChat could not complete the sign-in. Please try again.", retry);
     }
-    const token = await signPayload(web.sessionSecret, {
-      openid: exchange.openid,
-      scope: exchange.scope || scope,
-      ...profile,
-      exp: nowS() + SESSION_TTL_S,
-    });
-    setCookie(c, SESSION_COOKIE, token, {
-      httpOnly: true,
-      secure: true,
-      sameSite: "Lax",
-      path: "/",
-      maxAge: SESSION_TTL_S,
-    });
-    deleteCookie(c, STATE_COOKIE, { path: "/oauth", secure: true });
+    const profile = scope === "snsapi_userinfo" ? await profileOf(api, exchange) : {};
+    await startSession(c, { openid: exchange.openid, scope: exchange.scope || scope, ...profile });
     log("oauth", { outcome: "signed_in", scope });
     return c.redirect(next, 302);
   });
