@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:ab`: a quick side-by-side throughput check for one change,
- * shorter than the full `npm run bench`. Runs the bare floor, this checkout
- * (exactly-once on and off) and, with --base <git ref>, the same Worker built
- * from that ref, in interleaved rounds so that the machine's drift hits all of
- * them alike; prints each round's ratios and their median. Besides req/s it
- * reports the workerd process's CPU time per request (from /proc), which the
- * load generator's share of the 2 cores disturbs far less than throughput,
- * and its minor page faults per request, which explain much of the CPU time's
- * spread between runs (bench/NOTES.md, session 7).
+ * `npm --prefix bench run ab`: a quick side-by-side throughput check for one
+ * change, shorter than the full `npm run bench`. Runs the bare floor, this
+ * checkout (exactly-once on and off) and, with --base <git ref>, the same
+ * Worker built from that ref, in interleaved rounds so that the machine's drift
+ * hits all of them alike; prints each round's ratios and their median.
+ * Besides req/s it reports the workerd process's CPU time per request (from
+ * /proc), which the load generator's share of the 2 cores disturbs far less
+ * than throughput, and its minor page faults per request, which explain much
+ * of the CPU time's spread between runs (bench/NOTES.md, “Page faults and
+ * warm-up”).
  *
- *   node bench/ab.mjs [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only] [--warmups 1]
+ *   npm --prefix bench run ab -- [--mode plaintext|safe] [--seconds 4] [--rounds 3] [--base HEAD~1] [--on-only] [--warmups 1]
  */
 import { parseArgs } from "node:util";
 import { assertAllRight, compareTargets, inRoundOrder, log, measureRun, median } from "./lib.mjs";

@@ -1,6 +1,6 @@
 /**
  * Instructions per callback, counted by valgrind's callgrind over the whole
- * workerd process (shared by `npm run bench:instructions` and `npm run bench`).
+ * workerd process (shared by instructions.mjs and run.mjs).
  * Miniflare starts whatever MINIFLARE_WORKERD_PATH names, so a wrapper script
  * runs workerd under callgrind. After a warm-up the counters are zeroed, the
  * callbacks sent, and each thread's dump read: the main thread is the
@@ -35,7 +35,8 @@ export function haveValgrind() {
 function wrapper() {
   const path = join(out, "workerd-callgrind.sh");
   mkdirSync(dumps, { recursive: true });
-  const workerd = createRequire(import.meta.url)("workerd").default;
+  // The workerd Miniflare runs: resolved from Miniflare's own place, as Miniflare resolves it.
+  const workerd = createRequire(createRequire(import.meta.url).resolve("miniflare"))("workerd").default;
   writeFileSync(
     path,
     `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --dump-instr=no --separate-threads=yes --callgrind-out-file=${dumps}/out.%p "${workerd}" "$@"\n`,

@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:inprocess`: the pipeline's own cost, in Node, for changes too
- * small for workerd to show here (a few µs; bench/NOTES.md, session 11). Drives
- * `processCallback` (bench/pipeline.ts: the Worker's code, node:crypto
- * primitives, exactly-once off, the log line silenced) over the same signed
- * messages, this checkout beside --base <git ref>, in interleaved windows, and
- * reports per callback:
+ * `npm --prefix bench run inprocess`: the pipeline's own cost, in Node, for
+ * changes too small for workerd to show here (a few µs; bench/NOTES.md,
+ * “Noise, and what each tool resolves”). Drives `processCallback`
+ * (bench/pipeline.ts: the Worker's code, node:crypto primitives, exactly-once
+ * off, the log line silenced) over the same signed messages, this checkout
+ * beside --base <git ref>, in interleaved windows, and reports per callback:
  * - µs: the best and the median window;
  * - bytes allocated on V8's heap, counted with nothing collected inside the
  *   window (the semi-spaces are made large enough: the npm script's flags).
  * --profile adds where this checkout's bytes are allocated, by function
  * (V8's sampling heap profiler, collected objects included).
  *
- *   node --expose-gc --min-semi-space-size=256 --max-semi-space-size=256 bench/inprocess.mjs [--mode plaintext|safe] [--base HEAD~1] [--windows 12] [--profile]
+ *   npm --prefix bench run inprocess -- [--mode plaintext|safe] [--base HEAD~1] [--windows 12] [--profile]
  */
 import { Session } from "node:inspector/promises";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -30,6 +30,7 @@ import {
   nodePrimitives,
   out,
 } from "./lib.mjs";
+import "./uint8array-encoding.mjs"; // built-ins the pipeline uses that Node 20 lacks
 
 const { values: args } = parseArgs({
   options: {
@@ -40,7 +41,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.mode !== "plaintext" && args.mode !== "safe") throw new Error("--mode is plaintext or safe");
-if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc (npm run bench:inprocess does)");
+if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc (npm run inprocess does)");
 
 /** Callbacks a window: at ~4 KB each (plaintext; safe mode more), ~80 MB, inside the 256 MB semi-space. */
 const N = 20_000;
@@ -50,6 +51,13 @@ if (args.base)
   builds[`base ${args.base}`] = await import(
     await atRef(args.base, (tree) => bundlePipelineFor(join(out, "inprocess-base.mjs"), tree))
   );
+/** Each build's pipeline on node:crypto, with an env object of its own (a pipeline's configuration is kept per env object). */
+const pipelines = new Map(Object.values(builds).map((p) => [p, nodePipeline(p)]));
+function nodePipeline(p) {
+  // A base ref whose pipeline.ts takes no primitives has them set module-wide instead.
+  if (typeof p.usePrimitives === "function") p.usePrimitives(nodePrimitives);
+  return p.pipeline({ ...PIPELINE_ENV }, nodePrimitives);
+}
 
 // The same inputs for every build, made before timing: the query and the body text.
 const messages = Array.from({ length: N }, () => makeRequest(args.mode));
@@ -70,8 +78,7 @@ async function collectedBetween(from, to) {
 const console_log = console.log;
 /** One window of N callbacks: µs a callback, and bytes allocated a callback (NaN if anything was collected meanwhile). */
 async function window(p) {
-  p.usePrimitives(nodePrimitives);
-  const run = p.pipeline({ ...PIPELINE_ENV });
+  const run = pipelines.get(p);
   console.log = () => {};
   try {
     globalThis.gc();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:instructions`: instructions per callback, counted by
+ * `npm --prefix bench run instructions`: instructions per callback, counted by
  * valgrind's callgrind over the whole workerd process: the bare floor, this
  * checkout (exactly-once on and off) and, with --base <git ref>, the same
  * Worker built from that ref. Throughput and CPU time on these shared
@@ -9,12 +9,12 @@
  * the tool for telling whether a change to the hot path pays.
  *
  * What it does not see: cache misses, system calls' kernel side, page faults
- * and the wakeups of other processes (bench:perf sees those). How it counts,
+ * and the wakeups of other processes (perf.mjs sees those). How it counts,
  * and what valgrind's slowness does to the ledger's share: callgrind.mjs.
  *
  * Needs valgrind (Debian: valgrind).
  *
- *   node bench/instructions.mjs [--mode plaintext|safe] [--requests 500 (per window)] [--base HEAD~1]
+ *   npm --prefix bench run instructions -- [--mode plaintext|safe] [--requests 500 (per window)] [--base HEAD~1]
  */
 import { parseArgs } from "node:util";
 import { CONCURRENCY, WARM_UP, WINDOWS, instructionsPerCallback } from "./callgrind.mjs";

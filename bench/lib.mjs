@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 
@@ -35,6 +36,8 @@ export const COMPAT_DATE = "2026-04-20";
 export const out = mkdtempSync(join(tmpdir(), "wechat-bench-"));
 if (process.env.BENCH_KEEP_OUTPUT !== "1") process.on("exit", () => rmSync(out, { recursive: true, force: true }));
 export const log = (...a) => console.error("[bench]", ...a);
+/** The repository's root (this file's parent), wherever the benchmark is run from: the product's code and its node_modules. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 // ---------------------------------------------------------------- messages
 let msgId = 8_000_000_000_000_000_000n;
@@ -153,17 +156,19 @@ export async function load(url, mode, check, { maxRate = 12_000 } = {}) {
 }
 
 // ---------------------------------------------------------------- workers
-/** Bundles the Worker as `wrangler deploy` would (from `cwd`, e.g. another checkout) and returns its entry. */
-export async function bundleWorker(dir = join(out, "worker"), cwd = process.cwd()) {
-  execFileSync(
-    process.execPath,
-    [join(cwd, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dir],
-    {
-      cwd,
-      stdio: "pipe",
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-    },
-  );
+/**
+ * Bundles the Worker as `wrangler deploy` would (from `cwd`, e.g. another
+ * checkout) and returns its entry. The wrangler is the product's own, in the
+ * root's node_modules: the benchmark measures what the product deploys.
+ */
+export async function bundleWorker(dir = join(out, "worker"), cwd = ROOT) {
+  const wrangler = join(cwd, "node_modules/wrangler/bin/wrangler.js");
+  if (!existsSync(wrangler)) throw new Error(`${wrangler} is missing: run npm ci at the repository's root first`);
+  execFileSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", dir], {
+    cwd,
+    stdio: "pipe",
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  });
   return join(dir, "index.js");
 }
 
@@ -171,7 +176,7 @@ export async function bundleWorker(dir = join(out, "worker"), cwd = process.cwd(
  * The callback pipeline (bench/pipeline.ts) bundled for Node into `outfile`,
  * from `cwd` (this checkout, or another ref's worktree); returns the file.
  */
-export async function bundlePipelineFor(outfile, cwd = process.cwd()) {
+export async function bundlePipelineFor(outfile, cwd = ROOT) {
   const { build } = await import("esbuild");
   await build({
     entryPoints: [join(cwd, "bench/pipeline.ts")],
@@ -325,13 +330,12 @@ export async function compareTargets(base) {
 /** `fn(tree)` on a temporary worktree of git ref `base` (sharing this checkout's node_modules), removed after. */
 export async function atRef(base, fn) {
   const tree = join(out, "base-tree");
-  execFileSync("git", ["worktree", "add", "--detach", tree, base], { stdio: "pipe" });
+  execFileSync("git", ["worktree", "add", "--detach", tree, base], { cwd: ROOT, stdio: "pipe" });
   try {
-    if (!existsSync(join(tree, "node_modules")))
-      symlinkSync(join(process.cwd(), "node_modules"), join(tree, "node_modules"));
+    if (!existsSync(join(tree, "node_modules"))) symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
     return await fn(tree);
   } finally {
-    execFileSync("git", ["worktree", "remove", "--force", tree], { stdio: "pipe" });
+    execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "pipe" });
   }
 }
 
@@ -369,7 +373,8 @@ export async function directUrl(mf) {
  * one more with workerd's CPU time (`cpuUs`) and minor page faults (`faults`)
  * per request, and disposes of it. workerd's memory grows for the first
  * ~30 s of load before it levels off, and until then every request pays page
- * faults (bench/NOTES.md, session 7): more warm-ups measure nearer that level.
+ * faults (bench/NOTES.md, “Page faults and warm-up”): more warm-ups measure
+ * nearer that level.
  */
 export async function measureRun(start, mode, { check, maxRate, warmups = 1 } = {}) {
   const worker = await startTracked(start);
@@ -421,8 +426,8 @@ export async function startTracked(start) {
 
 /**
  * Warms a Worker kept running until its workerd's memory has stopped growing:
- * `loads` load runs (~30 s in all is enough; bench/NOTES.md, session 7), in
- * the given modes in turn.
+ * `loads` load runs (~30 s in all is enough; bench/NOTES.md, “Page faults and
+ * warm-up”), in the given modes in turn.
  */
 export async function warmUp(worker, modes, loads) {
   for (let i = 0; i < loads; i++) await load(worker.url, modes[i % modes.length], false);
@@ -462,8 +467,9 @@ export function median(xs) {
 /**
  * CPU seconds (user + system) and minor page faults (first touches of
  * memory) of this process's workerd children, from /proc (Linux). On these
- * virtual machines a fault costs workerd ~10 µs (bench/NOTES.md, session 7),
- * so a change in faults per request moves its CPU time as much as its code does.
+ * virtual machines a fault costs workerd ~10–20 µs (bench/NOTES.md, “Page
+ * faults and warm-up”), so a change in faults per request moves its CPU time
+ * as much as its code does.
  */
 export function workerdStats() {
   const workerd = [];

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:perf`: where workerd's CPU goes per callback, native code
- * included, ours beside the bare floor. Runs each Worker under the same load
- * as the throughput benchmark while Linux `perf` samples the workerd process
- * with call stacks, then files every sample under the first category its
- * stack matches and prints µs per request for each, and the difference.
- * V8's own profile (bench:profile) sees only JavaScript; this sees the
- * runtime, the kernel and the Durable Objects that share workerd under Miniflare.
+ * `npm --prefix bench run perf`: where workerd's CPU goes per callback,
+ * native code included, ours beside the bare floor. Runs each Worker under the
+ * same load as the throughput benchmark while Linux `perf` samples the workerd
+ * process with call stacks, then files every sample under the first category
+ * its stack matches and prints µs per request for each, and the difference.
+ * V8's own profile (profile.mjs) sees only JavaScript; this sees the runtime,
+ * the kernel and the Durable Objects that share workerd under Miniflare.
  *
  * Needs `perf` (Debian: linux-perf) and the right to use it (root, or
  * kernel.perf_event_paranoid ≤ 1).
@@ -14,7 +14,7 @@
  * --direct sends the load straight to each Worker's own socket, past
  * Miniflare's entry worker (as the full run's "past Miniflare's entry worker" table does).
  *
- *   node bench/perf.mjs [--mode plaintext|safe] [--seconds 5] [--exactly-once on|off] [--top 12] [--direct]
+ *   npm --prefix bench run perf -- [--mode plaintext|safe] [--seconds 5] [--exactly-once on|off] [--top 12] [--direct]
  */
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -120,7 +120,7 @@ const names = [...new Set([...ours.us.keys(), ...bare.us.keys()])].sort(
 );
 const f = (x) => (x ?? 0).toFixed(1).padStart(7);
 console.log(
-  `\n${args.mode}, exactly-once ${args["exactly-once"]}${args.direct ? ", straight to the Worker's socket" : ""}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above bench:ab's figures)`,
+  `\n${args.mode}, exactly-once ${args["exactly-once"]}${args.direct ? ", straight to the Worker's socket" : ""}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above ab.mjs' figures)`,
 );
 console.log(`${"".padEnd(66)}   bare    ours  ours−bare`);
 for (const name of names.slice(0, Number(args.top)))

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:profile`: where a callback's time goes inside workerd. Loads
- * our Worker under Miniflare as the throughput benchmark does, records a V8
- * CPU profile of the Worker's isolate through the inspector, and prints the
- * functions with the most self time (the Durable Objects share the isolate
- * under Miniflare, so their work shows too).
+ * `npm --prefix bench run profile`: where a callback's time goes inside
+ * workerd. Loads our Worker under Miniflare as the throughput benchmark does,
+ * records a V8 CPU profile of the Worker's isolate through the inspector, and
+ * prints the functions with the most self time (the Durable Objects share the
+ * isolate under Miniflare, so their work shows too).
  *
- *   node bench/profile.mjs [--mode plaintext|safe] [--seconds 4] [--exactly-once on|off] [--top 30]
+ *   npm --prefix bench run profile -- [--mode plaintext|safe] [--seconds 4] [--exactly-once on|off] [--top 30]
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

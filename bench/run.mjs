@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: what one callback costs, side by side in one run, written
- * to BENCHMARKS.md. Starts and stops everything itself:
+ * `npm run bench` at the repository's root (or `npm --prefix bench run bench`):
+ * what one callback costs, side by side in one run, written to BENCHMARKS.md,
+ * the report of the latest full run. Starts and stops everything itself:
  *  1. HTTP throughput on workerd straight under Miniflare (no wrangler dev
  *     proxy): the bare floor Worker vs ours with exactly-once on and off,
  *     plaintext and safe mode, every request a new MsgId, replies checked,
@@ -23,6 +24,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
+import "./uint8array-encoding.mjs"; // built-ins the pipeline uses that Node 20 lacks
 import {
   CONCURRENCY as CG_CONCURRENCY,
   WARM_UP,
@@ -79,8 +81,8 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
  * ~10–20 µs of CPU here, and ours grows to a higher level than the floor);
  * and "steady", one workerd per target kept running for the whole section,
  * warmed first with STEADY_WARM_LOADS loads (both modes in turn, ~48 s), by
- * when the growth has stopped (bench/NOTES.md, sessions 7 and 8), as it has
- * for a Worker on the edge in a process that has served for hours. The two
+ * when the growth has stopped (bench/NOTES.md, “Page faults and warm-up”), as
+ * it has for a Worker on the edge in a process that has served for hours. The two
  * measurements of a target follow each other, in an order that reverses every
  * other round, so that the machine's drift hits both ways alike.
  */
@@ -295,7 +297,9 @@ async function silently(fn) {
 
 async function inProcess(p) {
   const N = 4000;
-  const env = PIPELINE_ENV;
+  // An env object each: a pipeline's configuration is kept per env object.
+  const native = p.pipeline({ ...PIPELINE_ENV }, nodePrimitives);
+  const webCrypto = p.pipeline({ ...PIPELINE_ENV }, p.webCrypto);
   const theirs = webot.middleware({ token: TOKEN, appid: APPID, encodingAESKey: AES_KEY, checkSignature: true });
   const rows = [];
   for (const mode of ["plaintext", "safe"]) {
@@ -334,10 +338,8 @@ async function inProcess(p) {
       await fn();
       return Math.min(await fn(), await fn(), await fn()) * 1000;
     };
-    p.usePrimitives(nodePrimitives);
-    const oursNative = await best(() => runOurs(p.pipeline({ ...env })));
-    p.usePrimitives(p.webCrypto);
-    const oursWebCrypto = await best(() => runOurs(p.pipeline({ ...env })));
+    const oursNative = await best(() => runOurs(native));
+    const oursWebCrypto = await best(() => runOurs(webCrypto));
     const theirsUs = await best(runTheirs);
     rows.push({
       mode,
@@ -356,8 +358,8 @@ async function inProcess(p) {
 
 async function stages(p) {
   const N = 4000;
-  p.usePrimitives(nodePrimitives);
-  const cipher = await p.MessageCipher.create(AES_KEY, APPID);
+  const { sha1 } = nodePrimitives;
+  const cipher = await p.MessageCipher.create(AES_KEY, APPID, nodePrimitives);
   const msgs = Array.from({ length: N }, () => makeRequest("safe"));
   const inner = msgs.map((m) => decrypt(AES_KEY, /<Encrypt><!\[CDATA\[([^\]]+)\]\]>/.exec(m.body)[1]).message);
   const parsed = inner.map((x) => p.toMessage(p.parseXml(x)));
@@ -371,21 +373,19 @@ async function stages(p) {
     results[name] = Math.min(await timeLoop(N, fn), await timeLoop(N, fn)) * 1000;
   };
   await measure("signature (query)", (i) =>
-    p.verifySignature(msgs[i].query.signature, TOKEN, msgs[i].query.timestamp, msgs[i].query.nonce),
+    p.verifySignature(msgs[i].query.signature, [TOKEN, msgs[i].query.timestamp, msgs[i].query.nonce], sha1),
   );
   await measure("msg_signature", (i) =>
     p.verifySignature(
       msgs[i].query.msg_signature,
-      TOKEN,
-      msgs[i].query.timestamp,
-      msgs[i].query.nonce,
-      p.textOf(p.parseXml(msgs[i].body), "Encrypt"),
+      [TOKEN, msgs[i].query.timestamp, msgs[i].query.nonce, p.textOf(p.parseXml(msgs[i].body), "Encrypt")],
+      sha1,
     ),
   );
   await measure("parse envelope", (i) => p.textOf(p.parseXml(msgs[i].body), "Encrypt"));
   await measure("decrypt", (i) => cipher.decrypt(/<Encrypt><!\[CDATA\[([^\]]+)\]\]>/.exec(msgs[i].body)[1]));
   await measure("parse message", (i) => p.toMessage(p.parseXml(inner[i])));
-  await measure("route (dispatch)", (i) => p.echoBot.dispatch(ctx(parsed[i])));
+  await measure("route (dispatch)", (i) => p.echoBot.handle(ctx(parsed[i])));
   await measure("build reply", (i) =>
     p.renderReply(
       { type: "text", content: parsed[i].Content },
@@ -396,10 +396,9 @@ async function stages(p) {
   );
   await measure("encrypt + sign reply", async (i) => {
     const enc = await cipher.encrypt(replies[i]);
-    return p.renderEncrypted(enc, await p.sign(TOKEN, "1700000000", "1", enc), "1700000000", "1");
+    return p.renderEncrypted(enc, await p.sign([TOKEN, "1700000000", "1", enc], sha1), "1700000000", "1");
   });
   // The regex in "decrypt" and the envelope parse in "msg_signature" are bench scaffolding, not pipeline work.
-  p.usePrimitives(p.webCrypto);
   return results;
 }
 
@@ -478,8 +477,9 @@ const peers = await webotThroughput();
 const counts = haveValgrind() ? await instructionCounts(scriptPath) : null;
 
 // ---------------------------------------------------------------- report
-const pkg = (name) =>
-  JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))).version;
+/** A package's version: the benchmark's own (bench/node_modules), or with `dir` "../" the product's (wrangler). */
+const pkg = (name, dir = "./") =>
+  JSON.parse(readFileSync(new URL(`${dir}node_modules/${name}/package.json`, import.meta.url))).version;
 const f0 = (x) => x.toFixed(0);
 const f1 = (x) => x.toFixed(1);
 const f2 = (x) => x.toFixed(2);
@@ -497,8 +497,9 @@ const md = [
   "# Benchmarks",
   "",
   `Made by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round((Date.now() - started) / 1000)} s.`,
-  `Machine: ${cpus().length} × ${cpu}; Node ${process.version}; workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}); wrangler ${pkg("wrangler")}; node-webot (\`wechat\`) ${pkg("wechat")} on Express ${pkg("express")}; autocannon ${pkg("autocannon")}.`,
-  `Load: ${CONNECTIONS} connections for ${seconds()} s per run, ${ROUNDS} rounds, each round running every target in turn (the order reversed every other round); the table's req/s and latencies are each target's best round, the ratios to bare both best ÷ best and the median of the per-round ratios, which the targets use; every request a new 64-bit MsgId with a current CreateTime and timestamp (so the exactly-once fast path is the real one), signed; safe mode encrypted. The load generator shares the machine's 2 cores with the server, so absolute numbers are low and noisy: read the ratios. workerd's log pipe is read in batches and the Durable Objects' files are on tmpfs (bench/lib.mjs; why: the analysis below).`,
+  `Machine: ${cpus().length} × ${cpu}; Node ${process.version}; workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}); wrangler ${pkg("wrangler", "../")}; node-webot (\`wechat\`) ${pkg("wechat")} on Express ${pkg("express")}; autocannon ${pkg("autocannon")}.`,
+  `Load: ${CONNECTIONS} connections for ${seconds()} s per run, ${ROUNDS} rounds, each round running every target in turn (the order reversed every other round); the table's req/s and latencies are each target's best round, the ratios to bare both best ÷ best and the median of the per-round ratios, which the targets use; every request a new 64-bit MsgId with a current CreateTime and timestamp (so the exactly-once fast path is the real one), signed; safe mode encrypted. The load generator shares the machine's 2 cores with the server, so absolute numbers are low and noisy: read the ratios. workerd's log pipe is read in batches and the Durable Objects' files are on tmpfs (bench/lib.mjs).`,
+  "What each section measures, and how, is said under it; how the harness measures and why (the log pipe, tmpfs, the rounds' order, warm-up and page faults), the targets, and the tools for judging one change: bench/NOTES.md. The same build moves 5–10% from run to run here: compare within one run, never across reports.",
   "",
   "## 1. Callback throughput over HTTP (workerd under Miniflare, no dev proxy)",
   "",
@@ -587,7 +588,7 @@ const md = [
     ]);
   }),
   "",
-  "Page faults are first touches of memory, counted by /proc; on these virtual machines each costs workerd ~10–20 µs of CPU, and their number moves from run to run (bench/NOTES.md, session 7).",
+  "Page faults are first touches of memory, counted by /proc; on these virtual machines each costs workerd ~10–20 µs of CPU, and their number moves from run to run (bench/NOTES.md, “Page faults and warm-up”).",
   "",
   "### The same at steady state: Workers kept running",
   "",
@@ -780,11 +781,6 @@ const md = [
   row(["bundle < 100 KiB gzip", `${f1(gz / 1024)} KiB`, gz < 100 * 1024 ? "yes" : "no"]),
   "",
 ];
-const notesFile = new URL("./NOTES.md", import.meta.url);
-let notes = "";
-try {
-  notes = readFileSync(notesFile, "utf8");
-} catch {}
-writeFileSync(new URL("../BENCHMARKS.md", import.meta.url), md.join("\n") + (notes ? `\n${notes}` : ""));
+writeFileSync(new URL("../BENCHMARKS.md", import.meta.url), md.join("\n"));
 log("wrote BENCHMARKS.md");
 process.exit(0);

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:steady`: the full run's way of measuring beside a steady
- * state, in one run. "fresh" is the full run's: a new workerd for every
+ * `npm --prefix bench run steady`: the full run's way of measuring beside a
+ * steady state, in one run. "fresh" is the full run's: a new workerd for every
  * measurement, after one warm-up load. "steady" keeps one workerd per Worker
  * running for the whole run, after WARM_LOADS warm-up loads (~30 s), by
  * which time workerd's memory has stopped growing and a request no longer
- * pays page faults for it (bench/NOTES.md, session 7). The rounds interleave
- * both ways and both Workers, so the machine's drift hits them alike.
+ * pays page faults for it (bench/NOTES.md, “Page faults and warm-up”). The
+ * rounds interleave both ways and both Workers, so the machine's drift hits
+ * them alike.
  *
- *   node bench/steady.mjs [--mode plaintext|safe] [--seconds 5] [--rounds 6]
+ *   npm --prefix bench run steady -- [--mode plaintext|safe] [--seconds 5] [--rounds 6]
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
