@@ -9,12 +9,17 @@ export const utf8Encoder = new TextEncoder();
 /** Fatal: a payload that is not valid UTF-8 is refused, never silently "repaired". */
 export const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** RFC 4648 base64, padded, nothing else: `fromBase64` alone would also skip whitespace and accept a missing `=`. */
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Base64 characters, then at most two `=` at the very end. */
+const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Strict base64 (RFC 4648, padded): null for anything else, whitespace included. */
+/**
+ * Strict base64 (RFC 4648, padded): null for anything else, whitespace
+ * included (`fromBase64` alone would skip whitespace and accept a missing
+ * `=`). With whole groups of four, the pattern above leaves only the padded
+ * forms `xx==` and `xxx=` for the last group.
+ */
 export function base64ToBytes(text: string): Uint8Array | null {
-  return STRICT_BASE64.test(text) ? Uint8Array.fromBase64(text) : null;
+  return text.length % 4 === 0 && BASE64_TEXT.test(text) ? Uint8Array.fromBase64(text) : null;
 }
 
 export function bytesToBase64(bytes: Uint8Array): string {
