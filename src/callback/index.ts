@@ -39,8 +39,10 @@ function respond(answer: CallbackAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.xml ? XML : TEXT });
 }
 
+/** The query, read once: every read of the request's URL is a copy of it from the runtime. */
 function queryOf(c: Context): QueryParams {
-  return { get: (name) => c.req.query(name) ?? null };
+  const query = c.req.query();
+  return { get: (name) => query[name] ?? null };
 }
 
 /** The request's waitUntil; outside a Worker (app.request() without a context) work is left to finish on its own. */

@@ -63,11 +63,13 @@ export async function processCallback<E extends Env>(
     const tracker = config.exactlyOnce
       ? new DeliveryTracker(inbound.message, inbound.sentAtS, Date.now(), config.ledger!, services.waitUntil)
       : null;
-    const earlier = await tracker?.earlierAnswer(Date.now());
-    const outcome: Outcome =
+    let earlier = tracker?.recentAnswer(Date.now());
+    if (earlier === undefined && tracker?.mayBeRetry) earlier = await tracker.ledgerAnswer();
+    let outcome: Outcome | Promise<Outcome> =
       earlier !== undefined
         ? { kind: "retry", body: earlier }
-        : await handle(inbound, services, config.replyDeadlineMs - (Date.now() - arrived), tracker);
+        : handle(inbound, services, config.replyDeadlineMs - (Date.now() - arrived), tracker);
+    if (outcome instanceof Promise) outcome = await outcome;
     finish(outcome, inbound, services, tracker, arrived);
     return await answer(outcome, inbound, (xml) => services.crypto.seal(xml, config), arrived);
   } catch (e) {
@@ -76,12 +78,12 @@ export async function processCallback<E extends Env>(
 }
 
 /** Stage 3: the handler's reply if it comes within `remainingMs`; after that, the deadline's outcome. */
-async function handle<E extends Env>(
+function handle<E extends Env>(
   inbound: Inbound,
   services: CallbackServices<E>,
   remainingMs: number,
   tracker: DeliveryTracker | null,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   let deadlinePassed = false;
   let error: LogFields | undefined;
   const context = new HandlerContext(inbound.message, services.env, inbound.mode, services.waitUntil);
@@ -90,16 +92,16 @@ async function handle<E extends Env>(
     if (!deadlinePassed) error = describeError(e);
     else log("handler_error", { mode: inbound.mode, type: messageKind(inbound.message), ...describeError(e) });
   });
-  let reply: Reply | typeof DEADLINE = result as Reply;
-  if (result instanceof Promise) {
-    tracker?.running(Date.now());
-    reply = await withinDeadline(result, remainingMs);
-  }
-  if (reply === DEADLINE) {
-    deadlinePassed = true;
-    return { kind: "deferred", body: "success", pending: result as Promise<Reply> };
-  }
-  return { kind: "replied", body: renderReplyBody(reply), reply: reply.type, error };
+  const settle = (reply: Reply | typeof DEADLINE): Outcome => {
+    if (reply === DEADLINE) {
+      deadlinePassed = true;
+      return { kind: "deferred", body: "success", pending: result as Promise<Reply> };
+    }
+    return { kind: "replied", body: renderReplyBody(reply), reply: reply.type, error };
+  };
+  if (!(result instanceof Promise)) return settle(result);
+  tracker?.running(Date.now());
+  return withinDeadline(result, remainingMs).then(settle);
 }
 
 /** Stage 4, before the answer: the outcome recorded for retries, and a deferred reply's delivery started. */

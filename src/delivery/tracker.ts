@@ -39,10 +39,17 @@ export class DeliveryTracker {
    * to answer with again, `success`, or undefined when this delivery is the
    * one that runs the handler (for a possible retry, claimed in the ledger).
    */
-  async earlierAnswer(now: number): Promise<string | undefined> {
+  recentAnswer(now: number): string | undefined {
     const local = recentDelivery(this.key, now);
     if (local !== undefined) return local.state === "replied" && local.reply !== undefined ? local.reply : "success";
-    if (this.#firstDelivery) return undefined;
+    return undefined;
+  }
+
+  get mayBeRetry(): boolean {
+    return !this.#firstDelivery;
+  }
+
+  async ledgerAnswer(): Promise<string | undefined> {
     const stub = this.stub();
     const claim = await stub.claim(this.key);
     if (claim.state === "new") return undefined;

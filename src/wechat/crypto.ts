@@ -54,15 +54,16 @@ export class MessageCipher {
 
   /** Encrypts a reply; `random` is for reproducing published vectors only. */
   async encrypt(message: string, random: Uint8Array = randomBytes(BLOCK)): Promise<string> {
-    const text = utf8Encoder.encode(message);
-    const unpadded = BLOCK + 4 + text.length + this.#appId.length;
+    // The message is encoded straight into place: a UTF-16 unit is at most 3 UTF-8 bytes.
+    const room = new Uint8Array(BLOCK + 4 + message.length * 3 + this.#appId.length + PAD_BLOCK);
+    const length = utf8Encoder.encodeInto(message, room.subarray(BLOCK + 4)).written;
+    const unpadded = BLOCK + 4 + length + this.#appId.length;
     const pad = PAD_BLOCK - (unpadded % PAD_BLOCK); // 1..32: a full block when aligned
-    const plain = new Uint8Array(unpadded + pad).fill(pad, unpadded);
-    plain.set(random.subarray(0, BLOCK), 0);
-    new DataView(plain.buffer).setUint32(BLOCK, text.length); // big-endian
-    plain.set(text, BLOCK + 4);
-    plain.set(this.#appId, BLOCK + 4 + text.length);
-    return bytesToBase64(await this.#key.encrypt(this.#iv, plain));
+    room.set(random.subarray(0, BLOCK), 0);
+    new DataView(room.buffer).setUint32(BLOCK, length); // big-endian
+    room.set(this.#appId, BLOCK + 4 + length);
+    room.fill(pad, unpadded, unpadded + pad);
+    return bytesToBase64(await this.#key.encrypt(this.#iv, room.subarray(0, unpadded + pad)));
   }
 
   /**

@@ -34,11 +34,11 @@ export function sign(parts: readonly string[], sha1: Sha1 = webCrypto.sha1): Pro
  * compared with the digest in constant time; a value of any length but 40 is
  * false without hashing.
  */
-export async function verifySignature(
+export function verifySignature(
   signature: string,
   parts: readonly string[],
   sha1: Sha1 = webCrypto.sha1,
 ): Promise<boolean> {
-  if (signature.length !== 40) return false;
-  return hexEqualsBytes(signature, new Uint8Array(await sha1(signedText(parts))));
+  if (signature.length !== 40) return Promise.resolve(false);
+  return sha1(signedText(parts)).then((digest) => hexEqualsBytes(signature, new Uint8Array(digest)));
 }
