@@ -14,13 +14,16 @@
  * --direct sends the load straight to each Worker's own socket, past
  * Miniflare's entry worker (as the full run's "past Miniflare's entry worker" table does).
  *
- *   npm --prefix bench run perf -- [--mode plaintext|safe] [--seconds 5] [--exactly-once on|off] [--top 12] [--direct]
+ * --ref compares with the Worker built from another git ref instead of the bare floor.
+ *
+ *   npm --prefix bench run perf -- [--mode plaintext|safe] [--seconds 5] [--exactly-once on|off] [--top 12] [--direct] [--ref HEAD~1]
  */
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   DIRECT,
+  atRef,
   bundleWorker,
   directUrl,
   load,
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     "exactly-once": { type: "string", default: "on" },
     top: { type: "string", default: "12" },
     direct: { type: "boolean", default: false },
+    ref: { type: "string" },
   },
 });
 process.env.BENCH_SECONDS ??= args.seconds;
@@ -110,7 +114,12 @@ function breakdown({ file, requests, faults }) {
 }
 
 const script = await bundleWorker(join(out, "worker"));
-const bare = breakdown(await record("bare", startBare));
+const floor = args.ref
+  ? await atRef(args.ref, (tree) => bundleWorker(join(out, "ref"), tree)).then(
+      (built) => (extra) => startOurs(built, { EXACTLY_ONCE: args["exactly-once"] }, undefined, extra),
+    )
+  : startBare;
+const bare = breakdown(await record(args.ref ? `ref ${args.ref}` : "bare", floor));
 const ours = breakdown(
   await record("ours", (extra) => startOurs(script, { EXACTLY_ONCE: args["exactly-once"] }, undefined, extra)),
 );
@@ -122,7 +131,8 @@ const f = (x) => (x ?? 0).toFixed(1).padStart(7);
 console.log(
   `\n${args.mode}, exactly-once ${args["exactly-once"]}${args.direct ? ", straight to the Worker's socket" : ""}: workerd CPU per request by where perf found it (µs; sampled under perf, so a little above ab.mjs' figures)`,
 );
-console.log(`${"".padEnd(66)}   bare    ours  ours−bare`);
+const floorName = args.ref ? "ref" : "bare";
+console.log(`${"".padEnd(66)}${floorName.padStart(7)}    ours  ours−${floorName}`);
 for (const name of names.slice(0, Number(args.top)))
   console.log(
     `${name.padEnd(66)}${f(bare.us.get(name))} ${f(ours.us.get(name))} ${f((ours.us.get(name) ?? 0) - (bare.us.get(name) ?? 0))}`,

@@ -6,13 +6,15 @@
  * prints the functions with the most self time (the Durable Objects share the
  * isolate under Miniflare, so their work shows too).
  *
- *   npm --prefix bench run profile -- [--mode plaintext|safe] [--seconds 4] [--exactly-once on|off] [--top 30]
+ * --ref profiles the Worker built from another git ref instead of this checkout.
+ *
+ *   npm --prefix bench run profile -- [--mode plaintext|safe] [--seconds 4] [--exactly-once on|off] [--top 30] [--ref HEAD~1]
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import { bundleWorker, load, log, out, startOurs } from "./lib.mjs";
+import { atRef, bundleWorker, load, log, out, startOurs } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -20,12 +22,15 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "4" },
     "exactly-once": { type: "string", default: "on" },
     top: { type: "string", default: "30" },
+    ref: { type: "string" },
   },
 });
 process.env.BENCH_SECONDS ??= args.seconds;
 
 const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
-const script = await bundleWorker(join(out, "worker"));
+const script = args.ref
+  ? await atRef(args.ref, (tree) => bundleWorker(join(out, "ref"), tree))
+  : await bundleWorker(join(out, "worker"));
 const { mf, url } = await startOurs(script, { EXACTLY_ONCE: args["exactly-once"] }, undefined, {
   inspectorPort: INSPECTOR_PORT,
 });
