@@ -1,5 +1,5 @@
 /**
- * The Worker's bindings and vars, as `../shared/contract.md` names them.
+ * The Worker's bindings and vars (the README's configuration table).
  * Vars arrive as strings (or numbers when written unquoted in wrangler.toml).
  * Every KV key and Durable Object record is described in docs/storage.md.
  */

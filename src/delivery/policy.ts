@@ -13,7 +13,7 @@
 import type { Message } from "../wechat/messages";
 
 export const FIRST_DELIVERY_S = 2;
-/** How long a ledger record is kept: WeChat retries 3 times within ~15 s; the contract asks ≥ 30 s. */
+/** How long a ledger record is kept: WeChat retries 3 times within ~15 s. */
 export const RECORD_TTL_MS = 120_000;
 export const LEDGER_SHARDS = 8;
 
