@@ -138,7 +138,6 @@ function isNameChar(c: number): boolean {
  * whitespace between elements, which it keeps as `#text`.
  */
 export function readFlat(text: string): XmlNode | null {
-  const n = text.length;
   let i = skipSpace(text, 0);
   if (!text.startsWith("<xml>", i)) return null;
   i += 5;
@@ -148,45 +147,49 @@ export function readFlat(text: string): XmlNode | null {
     i = skipSpace(text, i);
     if (text.charCodeAt(i) !== LT) return null;
     if (text.charCodeAt(i + 1) === SLASH) break; // the root's end tag, checked below
-    // <Name>
-    const nameStart = i + 1;
-    let j = nameStart;
-    if (!isNameStart(text.charCodeAt(j))) return null;
-    while (isNameChar(text.charCodeAt(j))) j++;
-    if (text.charCodeAt(j) !== GT) return null;
-    const name = text.slice(nameStart, j);
-    // Repeats become arrays, and names an object already has (toString, __proto__…) are
-    // renamed or refused by fast-xml-parser: both are for the full parse.
-    if (name in node || name === "prototype") return null;
-    i = j + 1;
-    // Its content: one CDATA section, or plain text.
-    let value: string;
-    if (text.startsWith("<![CDATA[", i)) {
-      const end = text.indexOf("]]>", i + 9);
-      if (end === -1) return null;
-      value = text.slice(i + 9, end);
-      i = end + 3;
-    } else {
-      const start = i;
-      for (;;) {
-        if (i >= n) return null;
-        const c = text.charCodeAt(i);
-        if (c === LT) break;
-        if (c === AMP || c === GT) return null;
-        i++;
-      }
-      value = text.slice(start, i);
-    }
-    // </Name>
-    if (!text.startsWith("</", i) || !text.startsWith(name, i + 2) || text.charCodeAt(i + 2 + name.length) !== GT)
-      return null;
-    i += name.length + 3;
-    if (value.includes("\r")) return null; // XML turns CR LF into LF: the full parse does that
-    node[name] = value;
+    i = readElement(text, i, node);
+    if (i === -1) return null;
     children++;
   }
   if (!text.startsWith("</xml>", i) || children === 0) return null; // an empty root: the full parse decides
-  return skipSpace(text, i + 6) === n ? node : null;
+  return skipSpace(text, i + 6) === text.length ? node : null;
+}
+
+/** One flat element `<Name>…</Name>` at `i`, added to `node`: the index after it, or -1 for any other shape. */
+function readElement(text: string, i: number, node: XmlNode): number {
+  const nameStart = i + 1;
+  let j = nameStart;
+  if (!isNameStart(text.charCodeAt(j))) return -1;
+  while (isNameChar(text.charCodeAt(j))) j++;
+  if (text.charCodeAt(j) !== GT) return -1;
+  const name = text.slice(nameStart, j);
+  // Repeats become arrays, and names an object already has (toString, __proto__…) are
+  // renamed or refused by fast-xml-parser: both are for the full parse.
+  if (name in node || name === "prototype") return -1;
+  i = j + 1;
+  // Its content: one CDATA section, or plain text.
+  let value: string;
+  if (text.startsWith("<![CDATA[", i)) {
+    const end = text.indexOf("]]>", i + 9);
+    if (end === -1) return -1;
+    value = text.slice(i + 9, end);
+    i = end + 3;
+  } else {
+    const start = i;
+    for (; i < text.length && text.charCodeAt(i) !== LT; i++) {
+      const c = text.charCodeAt(i);
+      if (c === AMP || c === GT) return -1;
+    }
+    if (i >= text.length) return -1;
+    value = text.slice(start, i);
+  }
+  // </Name>
+  if (!text.startsWith("</", i) || !text.startsWith(name, i + 2) || text.charCodeAt(i + 2 + name.length) !== GT) {
+    return -1;
+  }
+  if (value.includes("\r")) return -1; // XML turns CR LF into LF: the full parse does that
+  node[name] = value;
+  return i + name.length + 3;
 }
 
 /** Text of a child element, or undefined when absent or not text. */
