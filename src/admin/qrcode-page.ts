@@ -3,7 +3,10 @@
  * Every value is HTML-escaped; the page loads nothing but the QR image.
  */
 import type { QrCode } from "../api/qrcode";
-import { escapeHtml } from "../web/html";
+import { escapeHtml, type PagePolicy } from "../web/html";
+
+/** Its own styles and WeChat's showqrcode image, nothing else. */
+export const QR_PAGE_POLICY: PagePolicy = { "style-src": "'unsafe-inline'", "img-src": "https://mp.weixin.qq.com" };
 
 const KIND: Record<QrCode["actionName"], string> = {
   QR_SCENE: "临时 · 整数场景 (QR_SCENE)",

@@ -4,11 +4,12 @@
  */
 import { Hono, type Context } from "hono";
 import { adminAuth } from "../admin/auth";
-import { renderQrPage } from "../admin/qrcode-page";
+import { QR_PAGE_POLICY, renderQrPage } from "../admin/qrcode-page";
 import { apiFor } from "../api/client";
 import { InvalidInputError, WeChatApiError } from "../api/errors";
 import type { QrRequest } from "../api/qrcode";
 import type { Env } from "../env";
+import { htmlPage } from "../web/html";
 import { jsonError } from "./errors";
 
 type AdminEnv = { Bindings: Env };
@@ -28,7 +29,7 @@ export function adminRoutes() {
         image: qr.image,
       });
     }
-    return c.html(renderQrPage(qr, Date.now()));
+    return htmlPage(c, renderQrPage(qr, Date.now()), QR_PAGE_POLICY);
   });
 
   admin.get("/menu", async (c) => c.json(await apiFor(c.env).menu.get()));

@@ -1,12 +1,15 @@
 /**
  * /demo: the page an account owner links from the menu to see it all work —
  * signs the visitor in (snsapi_base), shows who they are, configures the
- * JS-SDK. Everything shown is escaped; the script only calls our own routes.
+ * JS-SDK. Everything shown is escaped; the script only calls our own routes,
+ * and runs under a nonce of its own response.
  */
 import { Hono } from "hono";
-import { escapeHtml } from "../web/html";
+import { escapeHtml, htmlPage, scriptNonce } from "../web/html";
 import type { Env } from "../env";
 import { readSession } from "./oauth";
+
+const JSSDK_SCRIPT = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js";
 
 export function demoRoutes() {
   const demo = new Hono<{ Bindings: Env }>();
@@ -15,7 +18,16 @@ export function demoRoutes() {
     if (!session)
       return c.redirect(`/oauth/login?${new URLSearchParams({ scope: "snsapi_base", next: "/demo" })}`, 302);
     const e = escapeHtml;
-    return c.html(`<!doctype html>
+    const nonce = scriptNonce();
+    // The JS-SDK's own report beacon (an image from open.weixin.qq.com) stays blocked: the page does not need it.
+    const policy = {
+      "script-src": `'nonce-${nonce}' ${JSSDK_SCRIPT}`,
+      "connect-src": "'self'",
+      "style-src": "'unsafe-inline'",
+    };
+    return htmlPage(
+      c,
+      `<!doctype html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
@@ -32,8 +44,8 @@ export function demoRoutes() {
 <p>OpenID：<code id="openid">${e(session.openid)}</code></p>
 <p>授权范围 Scope：<code>${e(session.scope)}</code></p>
 <p>JS-SDK：<span id="jssdk">签名中… signing…</span></p>
-<script src="https://res.wx.qq.com/open/js/jweixin-1.6.0.js" async></script>
-<script>
+<script src="${JSSDK_SCRIPT}" async></script>
+<script nonce="${nonce}">
   (async () => {
     const status = document.getElementById("jssdk");
     try {
@@ -53,7 +65,9 @@ export function demoRoutes() {
 </script>
 </body>
 </html>
-`);
+`,
+      policy,
+    );
   });
   return demo;
 }

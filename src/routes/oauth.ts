@@ -19,7 +19,7 @@ import { shardOf } from "../delivery/policy";
 import type { Env } from "../env";
 import { log, type LogFields } from "../log";
 import { bytesToHex, hexEqualsBytes, randomBytes } from "../wechat/bytes";
-import { escapeHtml } from "../web/html";
+import { escapeHtml, htmlPage, type PagePolicy } from "../web/html";
 import { hmac, signPayload, verifyPayload } from "../web/signed";
 import { jsonError } from "./errors";
 
@@ -94,11 +94,16 @@ export async function readSession(c: Context<WebEnv>): Promise<Session | null> {
   return verifyPayload<Session>(webConfig(c.env).sessionSecret, token, nowS());
 }
 
+/** The sign-in pages: their inline styles, nothing else (the link to sign in again is a navigation). */
+const PAGE_POLICY: PagePolicy = { "style-src": "'unsafe-inline'" };
+
 function page(c: Context<WebEnv>, status: 400 | 401 | 502, title: string, text: string, retry?: string) {
   const link = retry ? `<p><a href="${escapeHtml(retry)}">重新登录 · Sign in again</a></p>` : "";
-  return c.html(
+  return htmlPage(
+    c,
     `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>` +
       `<body style="font:16px/1.6 system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em"><h1 style="font-size:20px">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>${link}</body></html>`,
+    PAGE_POLICY,
     status,
   );
 }

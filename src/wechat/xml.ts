@@ -5,7 +5,8 @@
  * The shape WeChat actually sends — one `<xml>` of flat elements holding
  * CDATA or plain text — is read by a strict one-pass reader first, which
  * hands anything else to fast-xml-parser and agrees with it on everything
- * it accepts (test/xml-flat-reader.test.ts holds it to that).
+ * it accepts (test/xml-flat-reader.test.ts holds it to that). A document of
+ * more than MAX_ELEMENTS elements is refused before fast-xml-parser sees it.
  * Building wraps text in CDATA so that any content survives, `]]>` included.
  */
 import { XMLParser, type X2jOptions } from "fast-xml-parser";
@@ -19,12 +20,13 @@ export interface XmlNode {
 /**
  * Why a body was refused; `code` names it without echoing any content:
  * `malformed` (not well-formed XML), `declaration` (a DOCTYPE or entity
- * declaration), `not_xml` (not one `<xml>` root), `not_a_message` (a base
- * field of a WeChat message missing or malformed).
+ * declaration), `too_many_elements` (more than MAX_ELEMENTS elements),
+ * `not_xml` (not one `<xml>` root), `not_a_message` (a base field of a
+ * WeChat message missing or malformed).
  */
 export class XmlError extends Error {
   constructor(
-    readonly code: "malformed" | "declaration" | "not_xml" | "not_a_message",
+    readonly code: "malformed" | "declaration" | "too_many_elements" | "not_xml" | "not_a_message",
     message: string,
   ) {
     super(message);
@@ -59,25 +61,53 @@ const parser = new XMLParser({ ...options, htmlEntities: false });
  */
 const numericRefParser = new XMLParser({ ...options, htmlEntities: true });
 
+const LT = 60; // <
+const GT = 62; // >
+const AMP = 38; // &
+const SLASH = 47; // /
+const BANG = 33; // !
+
 /**
- * Refuses `<!DOCTYPE`, `<!ENTITY` and any other markup declaration outside a
- * CDATA section. Scanning (rather than a regex over the whole text) lets a
- * follower's message that merely mentions "<!DOCTYPE" inside CDATA through.
+ * The most elements a document may have. WeChat's largest messages — a
+ * mass-send report on eight articles, with each one's copyright check and
+ * URL (test/xml-bounds.test.ts builds one) — hold about 120. 256 leaves room
+ * for fields WeChat adds, while a body of thousands of tiny elements, which
+ * would cost fast-xml-parser more CPU than a request has, is refused unread.
  */
-function assertNoDeclarations(text: string): void {
-  let i = text.indexOf("<!");
+export const MAX_ELEMENTS = 256;
+
+/**
+ * Refuses, before fast-xml-parser sees the text, `<!DOCTYPE`, `<!ENTITY` and
+ * any other markup declaration, and more than MAX_ELEMENTS elements. One scan
+ * over the `<`s outside CDATA sections and comments, so that a follower's
+ * text in CDATA may mention "<!DOCTYPE" or hold any number of `<`. Every
+ * other `<` but an end tag's counts as an element: a processing instruction
+ * too, which costs the parser as much and of which WeChat sends none.
+ */
+function checkMarkup(text: string): void {
+  let elements = 0;
+  let i = text.indexOf("<");
   while (i !== -1) {
-    if (text.startsWith("<![CDATA[", i)) {
-      const end = text.indexOf("]]>", i + 9);
-      if (end === -1) throw new XmlError("malformed", "unterminated CDATA section");
-      i = text.indexOf("<!", end + 3);
-    } else if (text.startsWith("<!--", i)) {
-      const end = text.indexOf("-->", i + 4);
-      if (end === -1) throw new XmlError("malformed", "unterminated comment");
-      i = text.indexOf("<!", end + 3);
+    const next = text.charCodeAt(i + 1);
+    if (next === BANG) {
+      if (text.startsWith("<![CDATA[", i)) {
+        const end = text.indexOf("]]>", i + 9);
+        if (end === -1) throw new XmlError("malformed", "unterminated CDATA section");
+        i = end + 3;
+      } else if (text.startsWith("<!--", i)) {
+        const end = text.indexOf("-->", i + 4);
+        if (end === -1) throw new XmlError("malformed", "unterminated comment");
+        i = end + 3;
+      } else {
+        throw new XmlError("declaration", "DOCTYPE and entity declarations are not accepted");
+      }
     } else {
-      throw new XmlError("declaration", "DOCTYPE and entity declarations are not accepted");
+      if (next !== SLASH && ++elements > MAX_ELEMENTS) {
+        throw new XmlError("too_many_elements", `more than ${MAX_ELEMENTS} elements`);
+      }
+      i++;
     }
+    i = text.indexOf("<", i);
   }
 }
 
@@ -89,9 +119,9 @@ export function parseXml(text: string): XmlNode {
   return readFlat(text) ?? parseWithFastXmlParser(text);
 }
 
-/** The full parse (declaration scan, validation, fast-xml-parser): every shape readFlat does not take. */
+/** The full parse (markup scan, validation, fast-xml-parser): every shape readFlat does not take. */
 export function parseWithFastXmlParser(text: string): XmlNode {
-  assertNoDeclarations(text);
+  checkMarkup(text);
   let doc: unknown;
   try {
     doc = (text.includes("&#") ? numericRefParser : parser).parse(text, true);
@@ -104,11 +134,6 @@ export function parseWithFastXmlParser(text: string): XmlNode {
   }
   return root as XmlNode;
 }
-
-const LT = 60; // <
-const GT = 62; // >
-const AMP = 38; // &
-const SLASH = 47; // /
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13;
@@ -131,7 +156,8 @@ function isNameChar(c: number): boolean {
  * elements `<Name>` holding one CDATA section or plain text (no markup, no
  * entity, no `>`) or nothing, each closed by `</Name>`, whitespace between
  * them, `</xml>`, optional whitespace. Names are ASCII and not repeated;
- * there is at least one element, and no CR in any value.
+ * there is at least one element, at most MAX_ELEMENTS with the root, and
+ * no CR in any value.
  * Returns null for anything else — nesting, entities, declarations,
  * comments, attributes, a second CDATA section — which the full parser then
  * decides. What it accepts, fast-xml-parser reads the same, less the
@@ -149,7 +175,7 @@ export function readFlat(text: string): XmlNode | null {
     if (text.charCodeAt(i + 1) === SLASH) break; // the root's end tag, checked below
     i = readElement(text, i, node);
     if (i === -1) return null;
-    children++;
+    if (++children >= MAX_ELEMENTS) return null; // the full parse refuses it: the two agree
   }
   if (!text.startsWith("</xml>", i) || children === 0) return null; // an empty root: the full parse decides
   return skipSpace(text, i + 6) === text.length ? node : null;

@@ -2,7 +2,9 @@
  * In a real headless browser (Debian's Chromium via playwright-core): the
  * demo page signs the visitor in through web authorization against a fake
  * WeChat served over loopback, gets a session cookie, shows the OpenID and
- * configures the JS-SDK. The Worker is the deployable bundle under Miniflare.
+ * configures the JS-SDK — its inline script running under the page's
+ * Content-Security-Policy, which blocks any other. The Worker is the
+ * deployable bundle under Miniflare.
  * Skipped when /usr/bin/chromium is absent, unless REQUIRE_BROWSER=1 (CI).
  */
 import { existsSync } from "node:fs";
@@ -75,16 +77,22 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
     page.on("request", (r) => {
       if (r.isNavigationRequest()) visited.push(new URL(r.url()).pathname);
     });
+    const violations: string[] = [];
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
     // Nothing outside this machine: the JS-SDK script from res.wx.qq.com is answered empty.
     await page.route("https://res.wx.qq.com/**", (route) =>
       route.fulfill({ status: 200, contentType: "text/javascript", body: "" }),
     );
-    await page.goto(`${origin}/demo`, { waitUntil: "domcontentloaded" });
+    const demo = await page.goto(`${origin}/demo`, { waitUntil: "domcontentloaded" });
+    expect(demo!.headers()["content-security-policy"]).toMatch(/script-src 'nonce-[^']+' https:\/\/res\.wx\.qq\.com\//);
 
     expect(visited).toEqual(["/demo", "/oauth/login", "/connect/oauth2/authorize", "/oauth/callback", "/demo"]);
     expect(await page.locator("#openid").textContent()).toBe("oBrowserVisitor00000000000001");
     await page.waitForSelector("#jssdk.ok", { timeout: 10_000 });
     expect(await page.locator("#jssdk").getAttribute("data-signature")).toMatch(/^[0-9a-f]{40}$/);
+    expect(violations).toEqual([]);
 
     const cookie = (await context.cookies()).find((c) => c.name === "wx_session")!;
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
@@ -94,6 +102,13 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
     const me = await page.evaluate(async () => (await fetch("/oauth/me")).json());
     expect(me).toMatchObject({ openid: "oBrowserVisitor00000000000001", scope: "snsapi_base" });
     await page.screenshot({ path: "/tmp/wechat-edge-demo.png" });
+
+    // A script without the response's nonce, as an injection would be, does not run.
+    await expect(page.addScriptTag({ content: "document.body.dataset.injected = 'ran'" })).rejects.toThrow(
+      /Content Security Policy/,
+    );
+    expect(await page.locator("body").getAttribute("data-injected")).toBeNull();
+    await expect.poll(() => violations.length).toBe(1); // the console does report violations: none came before
     await context.close();
   }, 60_000);
 });
