@@ -27,9 +27,26 @@ export interface CallbackConfig {
   /** 0 = no replay check. */
   replayWindowS: number;
   replyDeadlineMs: number;
+  /** How a reply that missed the deadline reaches the follower (README: "Every kind of account"). */
+  strategy: ReplyStrategy;
+  /** What `hold` answers on WeChat's last try when the reply is still not ready. */
+  holdNotice: string;
+  /** How long WeChat waits for one try (5 s; shorter only in tests and emulators). */
+  tryMs: number;
+  /** How long the ledger keeps a message: past the replay window, so that no replay runs a handler again. */
+  recordTtlMs: number;
   /** What encrypted modes need, or the reason they cannot work. */
   encryption: Encryption | ConfigError;
 }
+
+/**
+ * - custom: `success` at the deadline, the reply by customer-service message;
+ * - hold: WeChat's own tries as the window, no customer-service API;
+ * - auto: custom, and a reply the customer-service API refuses waits for the follower's next message.
+ */
+export type ReplyStrategy = "custom" | "hold" | "auto";
+
+export const DEFAULT_HOLD_NOTICE = "正在思考，请稍后回复任意文字获取答案";
 
 export interface Encryption {
   encodingAESKey: string;
@@ -75,14 +92,36 @@ function readCallbackConfig(env: Env): CallbackConfig {
       "binding is missing: see wrangler.toml [[durable_objects.bindings]] (or set EXACTLY_ONCE=off)",
     );
   }
+  const strategy = env.REPLY_STRATEGY || "auto";
+  if (strategy !== "custom" && strategy !== "hold" && strategy !== "auto") {
+    throw new ConfigError("REPLY_STRATEGY", "must be `custom`, `hold` or `auto`");
+  }
+  if (strategy === "hold" && exactly === "off") {
+    throw new ConfigError("REPLY_STRATEGY", "`hold` needs the delivery ledger: it cannot work with EXACTLY_ONCE=off");
+  }
+  const replayWindowS = integerVar(env, "REPLAY_WINDOW_S", 300, 0);
   return {
     token,
     exactlyOnce: exactly === "on",
     ledger: env.DELIVERY_LEDGER ?? null,
-    replayWindowS: integerVar(env, "REPLAY_WINDOW_S", 300, 0),
+    replayWindowS,
     replyDeadlineMs: integerVar(env, "REPLY_DEADLINE_MS", 4000, 1),
+    strategy,
+    holdNotice: env.HOLD_NOTICE || DEFAULT_HOLD_NOTICE,
+    tryMs: integerVar(env, "WECHAT_TRY_MS", 5000, 1),
+    recordTtlMs: recordTtlMs(replayWindowS),
     encryption: readEncryption(env),
   };
+}
+
+/**
+ * The ledger keeps a message a minute past the replay window (and at least
+ * two minutes: WeChat's tries span ~15 s), so a replay the window lets in
+ * finds the message's record. With the check off, a day.
+ */
+export function recordTtlMs(replayWindowS: number): number {
+  if (replayWindowS === 0) return 86_400_000;
+  return Math.max(120_000, (replayWindowS + 60) * 1000);
 }
 
 function readEncryption(env: Env): Encryption | ConfigError {
@@ -162,7 +201,7 @@ function readApiConfig(env: Env): ApiConfig {
 
 function integerVar(
   env: Env,
-  name: "REPLAY_WINDOW_S" | "REPLY_DEADLINE_MS" | "WECHAT_API_TIMEOUT_MS",
+  name: "REPLAY_WINDOW_S" | "REPLY_DEADLINE_MS" | "WECHAT_API_TIMEOUT_MS" | "WECHAT_TRY_MS",
   fallback: number,
   min: number,
 ): number {

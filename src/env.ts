@@ -39,6 +39,12 @@ export interface Env {
   REPLAY_WINDOW_S?: string | number;
   /** `stable` (default: /cgi-bin/stable_token) or `classic` (/cgi-bin/token). */
   WECHAT_TOKEN_MODE?: string;
+  /** `custom`, `hold` or `auto` (default): how a reply that missed the deadline reaches the follower. */
+  REPLY_STRATEGY?: string;
+  /** What `hold` answers on WeChat's last try when the reply is not ready (a Chinese default). */
+  HOLD_NOTICE?: string;
+  /** How long WeChat waits for one try, ms; default 5000 (shorter only in tests and emulators). */
+  WECHAT_TRY_MS?: string | number;
   /** Timeout of one upstream call in ms; default 5000. */
   WECHAT_API_TIMEOUT_MS?: string | number;
 }

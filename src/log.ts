@@ -3,6 +3,8 @@
  * Callers pass only what is safe to keep: kinds, outcomes, durations, error
  * codes. Never a secret, a token, an OpenID or a follower's content.
  */
+import { UpstreamError, WeChatApiError } from "./api/errors";
+
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 export function log(event: string, fields: LogFields): void {
@@ -33,9 +35,16 @@ export function routineLine(now: number): number | undefined {
   return unlogged;
 }
 
-/** An error's type and where it was thrown, without its message (which may quote content). */
+/**
+ * An error's type and where it was thrown, without its message (which may
+ * quote content); for a call to WeChat's API, its errcode or HTTP status and the path.
+ */
 export function describeError(error: unknown): LogFields {
   if (!(error instanceof Error)) return { error: typeof error };
+  if (error instanceof WeChatApiError) return { error: error.name, errcode: error.errcode, path: error.path };
+  if (error instanceof UpstreamError) {
+    return { error: error.name, upstream: error.kind, httpStatus: error.status, path: error.path };
+  }
   const where = error.stack
     ?.split("\n")
     .slice(1, 4)

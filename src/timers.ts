@@ -26,3 +26,21 @@ export async function withinDeadline<T>(promise: Promise<T>, ms: number): Promis
     clearTimeout(timer);
   }
 }
+
+/** A call that took longer than its bound (storage that stalls is treated as storage that failed). */
+export class TimeoutError extends Error {
+  constructor(readonly what: string) {
+    super(`${what} took too long`);
+    this.name = "TimeoutError";
+  }
+}
+
+/** The promise's value, or a TimeoutError once `ms` pass (the promise goes on, its result ignored). */
+export async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const result = await withinDeadline(promise, ms);
+  if (result === DEADLINE) {
+    promise.catch(() => {}); // a late failure is no one's to report
+    throw new TimeoutError(what);
+  }
+  return result;
+}

@@ -9,18 +9,28 @@ import { ConfigError } from "../config";
 import { describeError, log, routineLine, type LogFields } from "../log";
 import { CryptoError } from "../wechat/crypto";
 import { messageKind } from "../wechat/messages";
-import { wrapReply, type Reply } from "../wechat/replies";
+import { renderReplyBody, wrapReply, type Reply } from "../wechat/replies";
+import { sleep } from "../timers";
 import { XmlError } from "../wechat/xml";
 import { Refusal, type Inbound } from "./inbound";
 
-/** What a callback came to. The answer, the ledger's record and the log line are all read from it. */
+/** What a callback came to. The answer, the ledger's records and the log line are all read from it. */
 export type Outcome =
-  /** The handler's reply, passively; `error` when the handler failed (the reply is then `success`). */
+  /** The handler's reply, passively; `error` when the handler failed (the reply is then onError's, or `success`). */
   | { kind: "replied"; body: string; reply: Reply["type"]; error?: LogFields }
-  /** An earlier delivery of the message answered it: its reply's body again, or `success`. */
-  | { kind: "retry"; body: string }
-  /** The deadline passed: `success` now, the pending reply later. */
-  | { kind: "deferred"; body: "success"; pending: Promise<Reply> };
+  /** An earlier try of the message answered it: its reply's body again, or `success`. */
+  | { kind: "again"; body: string }
+  /** A reply that waited for the follower, as this message's answer (this message is not handled). */
+  | { kind: "handed_over"; body: string }
+  /** custom, auto: the deadline passed: `success` now, the reply by customer-service message when ready. */
+  | { kind: "deferred"; mine: boolean }
+  /**
+   * hold: not ready by the deadline, and WeChat will try again: no answer until
+   * WeChat has given up on this try. `mine`: this try's own handler is the one at work.
+   */
+  | { kind: "held"; releaseAt: number; mine: boolean }
+  /** hold: WeChat's last try, not ready: the notice now, the reply on the follower's next message. */
+  | { kind: "notice"; text: string; mine: boolean };
 
 /** What WeChat is answered: a status and a body (XML, `success`, or a refusal's reason). */
 export interface CallbackAnswer {
@@ -29,9 +39,25 @@ export interface CallbackAnswer {
   xml: boolean;
 }
 
+/** The reply's body (renderReplyBody) this outcome answers with. */
+function bodyOf(outcome: Outcome): string {
+  switch (outcome.kind) {
+    case "replied":
+    case "again":
+    case "handed_over":
+      return outcome.body;
+    case "deferred":
+    case "held":
+      return "success";
+    case "notice":
+      return renderReplyBody({ type: "text", content: outcome.text });
+  }
+}
+
 /**
  * The outcome as WeChat's answer: the reply addressed back to the follower,
- * sealed (encrypted and signed) when the message came encrypted.
+ * sealed (encrypted and signed) when the message came encrypted. A held try
+ * is answered only once WeChat has stopped waiting for it.
  */
 export async function answer(
   outcome: Outcome,
@@ -40,7 +66,8 @@ export async function answer(
   arrived: number,
 ): Promise<CallbackAnswer> {
   const { message } = inbound;
-  const xml = wrapReply(outcome.body, message.FromUserName, message.ToUserName, Date.now());
+  if (outcome.kind === "held") await sleep(outcome.releaseAt - Date.now());
+  const xml = wrapReply(bodyOf(outcome), message.FromUserName, message.ToUserName, Date.now());
   const body = xml !== "success" && inbound.encrypted ? await seal(xml) : xml;
   logOutcome(outcome, inbound, Date.now() - arrived);
   return { status: 200, body, xml: xml !== "success" };
@@ -49,36 +76,23 @@ export async function answer(
 /** The callback's log line: always, except a routine reply's, which gets one at most every ROUTINE_LOG_MS. */
 function logOutcome(outcome: Outcome, inbound: Inbound, ms: number): void {
   const fields: LogFields = { mode: inbound.mode, type: messageKind(inbound.message) };
-  if (outcome.kind === "retry") {
-    log("callback", {
-      ...fields,
-      outcome: outcome.body === "success" ? "retry_success" : "retry_reply",
-      status: 200,
-      ms,
-    });
-  } else if (outcome.kind === "deferred") {
-    log("callback", { ...fields, outcome: "deferred", status: 200, ms });
-  } else if (outcome.error !== undefined) {
-    log("callback", {
-      ...fields,
-      handler: "error",
-      ...outcome.error,
-      reply: outcome.reply,
-      outcome: "handler_error",
-      status: 200,
-      ms,
-    });
-  } else {
-    const unlogged = routineLine(Date.now());
-    if (unlogged === undefined) return;
-    log("callback", {
-      ...fields,
-      reply: outcome.reply,
-      outcome: "replied",
-      status: 200,
-      ms,
-      unlogged: unlogged || undefined,
-    });
+  const line = (name: string, more: LogFields = {}) =>
+    log("callback", { ...fields, ...more, outcome: name, status: 200, ms });
+  switch (outcome.kind) {
+    case "again":
+      return line(outcome.body === "success" ? "retry_success" : "retry_reply");
+    case "handed_over":
+    case "deferred":
+    case "held":
+      return line(outcome.kind);
+    case "notice":
+      return line("noticed");
+    case "replied": {
+      if (outcome.error !== undefined)
+        return line("handler_error", { handler: "error", ...outcome.error, reply: outcome.reply });
+      const unlogged = routineLine(Date.now());
+      if (unlogged !== undefined) line("replied", { reply: outcome.reply, unlogged: unlogged || undefined });
+    }
   }
 }
 

@@ -2,16 +2,17 @@
  * A follower's message, from WeChat's request to the reply that leaves:
  *
  *   1. authenticate     — signature, replay window, body, decryption, parse (inbound.ts)
- *   2. is it a retry?   — an earlier delivery's answer, from this isolate or the ledger (../delivery/tracker.ts)
+ *   2. is it a retry?   — an earlier try's answer, from this instance or the ledger; a reply
+ *                         waiting for this follower goes first (../delivery/message-delivery.ts)
  *   3. handle           — the bot's handler, raced against REPLY_DEADLINE_MS from the request's arrival
- *   4. finish           — the outcome recorded for retries, the answer sealed and logged (outcome.ts)
+ *   4. finish           — the outcome recorded for the other tries, the answer sealed and logged (outcome.ts)
  *
- * A reply that misses the deadline goes on in ../delivery/deferred.ts.
- * Nothing a client sends becomes a 5xx: refusals are 4xx, a handler's error is `success`.
+ * A reply that misses the deadline goes on by REPLY_STRATEGY, in ../delivery/.
+ * Nothing a client sends becomes a 5xx: refusals are 4xx, a handler's error is its onError reply or `success`.
  */
 import { callbackConfig, type CallbackConfig } from "../config";
-import { deliverDeferred } from "../delivery/deferred";
-import { DeliveryTracker } from "../delivery/tracker";
+import { MessageDelivery } from "../delivery/message-delivery";
+import { WECHAT_TRIES } from "../delivery/policy";
 import type { Env } from "../env";
 import { describeError, log, type LogFields } from "../log";
 import { DEADLINE, withinDeadline } from "../timers";
@@ -60,79 +61,93 @@ export async function processCallback<E extends Env>(
   try {
     const config = callbackConfig(services.env);
     inbound = await authenticate(q, readBody, config, services.crypto, arrived);
-    const tracker = config.exactlyOnce
-      ? new DeliveryTracker(inbound.message, inbound.sentAtS, Date.now(), config.ledger!, services.waitUntil)
-      : null;
-    let earlier = tracker?.recentAnswer(Date.now());
-    if (earlier === undefined && tracker?.mayBeRetry) earlier = await tracker.ledgerAnswer();
-    let outcome: Outcome | Promise<Outcome> =
-      earlier !== undefined
-        ? { kind: "retry", body: earlier }
-        : handle(inbound, services, config.replyDeadlineMs - (Date.now() - arrived), tracker);
-    if (outcome instanceof Promise) outcome = await outcome;
-    finish(outcome, inbound, services, tracker, arrived);
+    const fields = { mode: inbound.mode, type: messageKind(inbound.message) };
+    const delivery = new MessageDelivery(
+      inbound.message,
+      inbound.sentAtS,
+      services.env,
+      arrived,
+      services.waitUntil,
+      fields,
+    );
+    const outcome = await decide(inbound, delivery, services, config, arrived);
+    finish(outcome, delivery);
     return await answer(outcome, inbound, (xml) => services.crypto.seal(xml, config), arrived);
   } catch (e) {
     return failure("callback", e, arrived, inbound);
   }
 }
 
-/** Stage 3: the handler's reply if it comes within `remainingMs`; after that, the deadline's outcome. */
+/** Stages 2 and 3: an earlier try's answer, a waiting reply handed over, or the handler's. */
+async function decide<E extends Env>(
+  inbound: Inbound,
+  delivery: MessageDelivery,
+  services: CallbackServices<E>,
+  config: CallbackConfig,
+  arrived: number,
+): Promise<Outcome> {
+  const earlier = await delivery.earlier();
+  if (!earlier.run) {
+    if (earlier.answer === "again") return { kind: "again", body: earlier.body };
+    if (earlier.answer === "held") return { kind: "held", releaseAt: delivery.releaseAt, mine: false };
+    return { kind: "notice", text: config.holdNotice, mine: false };
+  }
+  const waiting = await delivery.handOver();
+  if (waiting !== undefined) return { kind: "handed_over", body: waiting };
+  const remainingMs = config.replyDeadlineMs - (Date.now() - arrived);
+  const handled = handle(inbound, services, remainingMs, delivery);
+  const outcome = handled instanceof Promise ? await handled : handled;
+  if (!("late" in outcome)) return outcome;
+  // The deadline passed with the handler at work: by REPLY_STRATEGY (README: "Every kind of account").
+  if (config.strategy !== "hold") return { kind: "deferred", mine: true };
+  if (earlier.tryNumber >= WECHAT_TRIES) return { kind: "notice", text: config.holdNotice, mine: true };
+  return { kind: "held", releaseAt: delivery.releaseAt, mine: true };
+}
+
+/** A handler still at work at the deadline (its task goes on: MessageDelivery.running). */
+type Late = { late: true };
+
+/** Stage 3: the handler's reply, at once or within `remainingMs`; after that, its reply to come. */
 function handle<E extends Env>(
   inbound: Inbound,
   services: CallbackServices<E>,
   remainingMs: number,
-  tracker: DeliveryTracker | null,
-): Outcome | Promise<Outcome> {
+  delivery: MessageDelivery,
+): Outcome | Promise<Outcome | Late> {
   let deadlinePassed = false;
   let error: LogFields | undefined;
   const context = new HandlerContext(inbound.message, services.env, inbound.mode, services.waitUntil);
   const result = runHandler(services.bot, context, (e) => {
     // Before the deadline the error goes on the callback's own line; after it, on a line of its own.
-    if (!deadlinePassed) error = describeError(e);
+    if (!deadlinePassed && error === undefined) error = describeError(e);
     else log("handler_error", { mode: inbound.mode, type: messageKind(inbound.message), ...describeError(e) });
   });
-  const settle = (reply: Reply | typeof DEADLINE): Outcome => {
-    if (reply === DEADLINE) {
-      deadlinePassed = true;
-      return { kind: "deferred", body: "success", pending: result as Promise<Reply> };
-    }
-    return { kind: "replied", body: renderReplyBody(reply), reply: reply.type, error };
-  };
-  if (!(result instanceof Promise)) return settle(result);
-  tracker?.running(Date.now());
-  return withinDeadline(result, remainingMs).then(settle);
+  const replied = (reply: Reply): Outcome => ({
+    kind: "replied",
+    body: renderReplyBody(reply),
+    reply: reply.type,
+    error,
+  });
+  if (!(result instanceof Promise)) return replied(result);
+  delivery.running(result);
+  return withinDeadline(result, remainingMs).then((reply) => {
+    if (reply !== DEADLINE) return replied(reply);
+    deadlinePassed = true;
+    return { late: true };
+  });
 }
 
-/** Stage 4, before the answer: the outcome recorded for retries, and a deferred reply's delivery started. */
-function finish<E extends Env>(
-  outcome: Outcome,
-  inbound: Inbound,
-  services: CallbackServices<E>,
-  tracker: DeliveryTracker | null,
-  arrived: number,
-): void {
-  const now = Date.now();
-  if (outcome.kind === "replied") tracker?.answered(outcome.body, now);
-  if (outcome.kind !== "deferred") return;
-  tracker?.deferred(now);
-  const key = tracker?.key ?? "";
-  const delivery = deliverDeferred(
-    services.env,
-    inbound.message,
-    key,
-    tracker?.stub() ?? null,
-    outcome.pending,
-    arrived,
-  );
-  services.waitUntil(
-    delivery.catch((e) =>
-      log("deferred", {
-        mode: inbound.mode,
-        type: messageKind(inbound.message),
-        outcome: "error",
-        ...describeError(e),
-      }),
-    ),
-  );
+/** Stage 4, before the answer: what this try did, recorded for the other tries and for its handler's task. */
+function finish(outcome: Outcome, delivery: MessageDelivery): void {
+  switch (outcome.kind) {
+    case "replied":
+    case "handed_over":
+      return delivery.answered(outcome.body);
+    case "deferred":
+      if (outcome.mine) delivery.deferred();
+      return;
+    case "held":
+    case "notice":
+      if (outcome.mine) delivery.held(outcome.kind === "notice");
+  }
 }

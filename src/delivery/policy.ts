@@ -1,7 +1,9 @@
 /**
- * Exactly-once policy, as pure functions: which key identifies a message
- * across WeChat's retries, which ledger shard holds it, and when a request
- * is provably a first delivery (so it need not consult the ledger first).
+ * Delivery policy, as pure functions and constants: which key identifies a
+ * message across WeChat's tries, which ledger shard holds it, when a request
+ * is provably a first delivery, which try of WeChat's three a request is,
+ * the states a message's delivery goes through, and which failures of the
+ * customer-service API are worth another attempt.
  *
  * WeChat waits 5 s for an answer before retrying, so a retry is sent at
  * least 5 s after the message's CreateTime (both on WeChat's clock). A
@@ -9,13 +11,32 @@
  * (our clock) are both within FIRST_DELIVERY_S of CreateTime cannot be a
  * retry unless our clock runs more than 5 − FIRST_DELIVERY_S = 3 s behind
  * WeChat's *and* WeChat reused the first attempt's timestamp.
+ * (被动回复用户消息; 客服消息)
  */
+import { InvalidInputError, UpstreamError, WeChatApiError } from "../api/errors";
+import { ConfigError } from "../config";
 import type { Message } from "../wechat/messages";
 
 export const FIRST_DELIVERY_S = 2;
-/** How long a ledger record is kept: WeChat retries 3 times within ~15 s. */
-export const RECORD_TTL_MS = 120_000;
 export const LEDGER_SHARDS = 8;
+/** WeChat tries a message three times, then gives up. */
+export const WECHAT_TRIES = 3;
+
+/**
+ * A handler at work holds a lease on its message, renewed every LEASE_MS / 2
+ * while it runs: a retry that finds the lease run out knows the handler's
+ * instance is gone (a restart, an eviction, a request cancelled) and runs it again.
+ */
+export const LEASE_MS = 2000;
+/**
+ * A reply still owed whose lease ran out this long ago was abandoned: WeChat's
+ * tries (~15 s) are over, so no try will run its handler again.
+ */
+export const ABANDONED_AFTER_MS = 15_000;
+/** A reply not handed over within this long after it began to wait is logged as lost. */
+export const WAITING_MAX_MS = 48 * 3600_000;
+/** Waiting replies an instance knows of in a shard are trusted this long before it asks the shard again. */
+export const WAITING_INDEX_MS = 1000;
 
 /** The retry-stable identity: MsgId for messages; sender + CreateTime + event + key for events. */
 export function dedupKey(message: Message): string {
@@ -43,31 +64,83 @@ export function isFirstDelivery(createTimeS: number, queryTimestampS: number, no
 }
 
 /**
- * A message's delivery state in the ledger, in the order it can advance:
- * - running:       a handler is producing the reply
- * - deferred:      the deadline passed; `success` was answered; the reply goes by customer-service API
- * - replied:       answered passively; `reply` holds its body, which a retry gets again in its own envelope
- * - undeliverable: the customer-service send failed; `reply` holds the body for a retry to take
- * - sending:       the customer-service send is under way
- * - done:          delivered (or nothing to deliver): a retry gets `success`
+ * Events a follower sees an answer to: a passive reply to them is shown, and
+ * they open the 48-hour customer-service window. VIEW (a menu link), the
+ * unsubscribe and the job reports are not.
  */
-export type DeliveryState = "running" | "deferred" | "replied" | "undeliverable" | "sending" | "done";
+const INTERACTIONS = new Set([
+  "subscribe",
+  "SCAN",
+  "CLICK",
+  "scancode_push",
+  "scancode_waitmsg",
+  "pic_sysphoto",
+  "pic_photo_or_album",
+  "pic_weixin",
+  "location_select",
+]);
+
+/** Whether the follower did something a waiting reply can be handed over on. */
+export function isInteraction(message: Message): boolean {
+  return message.MsgType !== "event" || INTERACTIONS.has(String(message.Event));
+}
+
+/**
+ * A message's delivery state in the ledger:
+ * - running:  a handler is producing the reply (under a lease);
+ * - deferred: the deadline passed, `success` was answered; the reply goes by customer-service API;
+ * - ready:    (hold) the reply is ready and no try has taken it yet; `reply` holds its body;
+ * - noticed:  (hold) WeChat's last try was answered with the notice; the reply will wait;
+ * - replied:  answered passively; `reply` holds its body, which a retry gets again in its own envelope;
+ * - sending:  the customer-service send is under way;
+ * - waiting:  the reply waits for the follower's next message (the waiting table holds it);
+ * - done:     delivered, or nothing to deliver;
+ * - unknown:  the customer-service send's result is unknown (it timed out): never sent again;
+ * - lost:     not delivered, and logged with why.
+ * A batch's upsert never moves a state to a lower rank.
+ */
+export type DeliveryState =
+  "running" | "deferred" | "ready" | "noticed" | "replied" | "sending" | "waiting" | "done" | "unknown" | "lost";
 
 export const STATE_RANK: Record<DeliveryState, number> = {
   running: 0,
   deferred: 1,
-  replied: 2,
-  undeliverable: 2,
+  ready: 2,
+  noticed: 2,
+  replied: 3,
   sending: 3,
-  done: 4,
+  waiting: 4,
+  done: 5,
+  unknown: 5,
+  lost: 5,
 };
+
+/** States in which the message's reply is still owed: a lease says whether its handler is alive. */
+export const LEASED_STATES: ReadonlySet<DeliveryState> = new Set(["running", "deferred", "noticed", "sending"]);
 
 export interface LedgerRecord {
   key: string;
   state: DeliveryState;
   /**
-   * The plaintext reply's XML from `<MsgType>` on (states replied, undeliverable): the
+   * The plaintext reply's XML from `<MsgType>` on (states replied, ready): the
    * envelope is left to the retry's own message (replies.ts' renderReplyBody and wrapReply).
    */
   reply?: string;
 }
+
+/**
+ * What a failed customer-service send means:
+ * - retry: worth another attempt (network, WeChat's 5xx, `-1` system busy);
+ * - unknown: it may have reached WeChat (our side timed out): never sent again;
+ * - refused: WeChat said no (no permission 48001, window 45015, quota 45047, …): no point retrying now.
+ */
+export function sendFailure(error: unknown): "retry" | "unknown" | "refused" {
+  if (error instanceof WeChatApiError) return error.errcode === -1 ? "retry" : "refused";
+  if (error instanceof UpstreamError) return error.kind === "timeout" ? "unknown" : "retry";
+  // The message was refused before any call (InvalidInputError) or the API cannot be called (ConfigError).
+  if (error instanceof InvalidInputError || error instanceof ConfigError) return "refused";
+  return "retry";
+}
+
+/** Waits before the attempts after the first, while the platform still lets the work run. */
+export const SEND_BACKOFF_MS = [500, 1000, 2000, 4000, 8000];

@@ -11,14 +11,17 @@
  * The request that opens a batch keeps it alive (waitUntil) and performs the
  * write; later requests only add data to it, so no request waits on I/O that
  * belongs to another. A shard's records travel as JSON (`chunksOf`), which
- * the ledger hands to SQLite whole.
+ * the ledger hands to SQLite whole. A write that fails is made once more,
+ * RETRY_MS later (still seconds before WeChat's first retry): a lost record
+ * would let a retry run the handler again.
  */
 import type { DeliveryLedger } from "./ledger";
 import type { LedgerRecord } from "./policy";
-import { log } from "../log";
+import { describeError, log } from "../log";
 import { sleep } from "../timers";
 
 export const BATCH_MS = 500;
+export const RETRY_MS = 1000;
 /**
  * The most UTF-16 units of records a chunk's JSON holds, so that every chunk
  * stays far under SQLite's 2 MB bound on one value (a unit is at most 3 UTF-8 bytes).
@@ -29,6 +32,7 @@ type LedgerNamespace = DurableObjectNamespace<DeliveryLedger>;
 
 interface Batch {
   namespace: LedgerNamespace;
+  ttlMs: number;
   /** Records by shard, in the order they were made. */
   shards: LedgerRecord[][];
 }
@@ -39,16 +43,17 @@ export function ledgerStub(namespace: LedgerNamespace, shard: number) {
   return namespace.get(namespace.idFromName(`shard-${shard}`));
 }
 
-/** Queues a record for its shard's next batch. */
+/** Queues a record for its shard's next batch; it is kept `ttlMs`. */
 export function enqueueRecord(
   namespace: LedgerNamespace,
   shard: number,
   record: LedgerRecord,
+  ttlMs: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): void {
   let batch = open;
-  if (batch === null || batch.namespace !== namespace) {
-    batch = open = { namespace, shards: [] };
+  if (batch === null || batch.namespace !== namespace || batch.ttlMs !== ttlMs) {
+    batch = open = { namespace, ttlMs, shards: [] };
     const opened = batch;
     waitUntil(sleep(BATCH_MS).then(() => flush(opened)));
   }
@@ -58,21 +63,23 @@ export function enqueueRecord(
 async function flush(batch: Batch): Promise<void> {
   if (open === batch) open = null;
   const writes: Promise<void>[] = [];
-  batch.shards.forEach((records, shard) => {
-    writes.push(
-      ledgerStub(batch.namespace, shard)
-        .recordBatch(chunksOf(records))
-        .catch((e: unknown) => {
-          log("ledger_write", {
-            outcome: "failed",
-            shard,
-            records: records.length,
-            error: e instanceof Error ? e.name : "unknown",
-          });
-        }),
-    );
-  });
+  batch.shards.forEach((records, shard) => writes.push(write(batch, shard, chunksOf(records), records.length)));
   await Promise.all(writes);
+}
+
+async function write(batch: Batch, shard: number, chunks: string[], records: number): Promise<void> {
+  const attempt = () => ledgerStub(batch.namespace, shard).recordBatch(chunks, batch.ttlMs);
+  try {
+    await attempt();
+  } catch (first) {
+    await sleep(RETRY_MS);
+    try {
+      await attempt();
+      log("ledger_write", { outcome: "written_again", shard, records, ...describeError(first) });
+    } catch (e) {
+      log("ledger_write", { outcome: "failed", shard, records, ...describeError(e) });
+    }
+  }
 }
 
 /**

@@ -248,3 +248,25 @@ export function toMessage(node: XmlNode): Message {
 export function messageKind(message: Message): string {
   return message.MsgType === "event" ? `event.${message.Event}` : message.MsgType;
 }
+
+/** The fields the message types above declare as text (the base fields are checked by toMessage). */
+// prettier-ignore
+const TEXT_FIELDS = [
+  "Content", "MsgId", "MsgDataId", "Idx", "bizmsgmenuid", "PicUrl", "MediaId", "Format", "Recognition", "MediaId16K",
+  "ThumbMediaId", "Location_X", "Location_Y", "Scale", "Label", "Title", "Description", "Url", "FileKey", "FileMd5",
+  "FileTotalLen", "Event", "EventKey", "Ticket", "Latitude", "Longitude", "Precision", "MsgID", "Status",
+  "TotalCount", "FilterCount", "SentCount", "ErrorCount",
+];
+
+/**
+ * A declared text field that arrived as something else (nested or repeated
+ * elements parse as objects and arrays), or null. The types promise a string;
+ * a handler must never be handed anything else under that name.
+ */
+export function textFieldProblem(message: Message): string | null {
+  for (const name of TEXT_FIELDS) {
+    const value = message[name];
+    if (value !== undefined && typeof value !== "string") return `message field ${name} is not text`;
+  }
+  return null;
+}

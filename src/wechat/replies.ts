@@ -3,7 +3,7 @@
  * Builders validate what WeChat would refuse, so a mistake surfaces in the
  * handler's own stack trace instead of as a silent "该公众号暂时无法提供服务".
  */
-import { cdata } from "./xml";
+import { cdata, parseWithFastXmlParser, type XmlValue } from "./xml";
 
 export interface Article {
   title: string;
@@ -74,14 +74,59 @@ export const reply = {
 /** What a handler may return. */
 export type HandlerResult = Reply | string | null | undefined | void;
 
-/** A handler's result as a Reply: strings become text, nothing becomes `success`. */
+/**
+ * A handler's result as a Reply: strings become text, nothing becomes
+ * `success`. Anything else that is not a well-formed reply (a number, an
+ * object of a message's field, a reply whose text is not a string) is a
+ * TypeError, which the callback treats as the handler's error.
+ */
 export function toReply(result: HandlerResult): Reply {
   if (result === undefined || result === null) return SUCCESS;
   if (typeof result === "string") return result.length === 0 ? SUCCESS : { type: "text", content: result };
+  const problem = replyProblem(result);
+  if (problem !== null) throw new TypeError(`a handler returned something that is not a reply: ${problem}`);
   return result;
 }
 
 const SUCCESS: Reply = { type: "success" };
+
+/** What each reply type must carry as a string, and may carry as one. */
+const REPLY_FIELDS: Record<Reply["type"], { required: string[]; optional: string[] }> = {
+  text: { required: ["content"], optional: [] },
+  image: { required: ["mediaId"], optional: [] },
+  voice: { required: ["mediaId"], optional: [] },
+  video: { required: ["mediaId"], optional: ["title", "description"] },
+  music: { required: ["thumbMediaId"], optional: ["title", "description", "musicUrl", "hqMusicUrl"] },
+  news: { required: [], optional: [] },
+  transfer_customer_service: { required: [], optional: ["kfAccount"] },
+  success: { required: [], optional: [] },
+};
+
+/** Why a value is not a Reply, or null when it is one. */
+function replyProblem(value: unknown): string | null {
+  if (typeof value !== "object") return `a ${typeof value}`;
+  const r = value as Record<string, unknown>;
+  const type = r["type"];
+  if (typeof type !== "string" || !Object.hasOwn(REPLY_FIELDS, type)) return "an object without a reply type";
+  const { required, optional } = REPLY_FIELDS[type as Reply["type"]];
+  for (const field of required) if (typeof r[field] !== "string") return `${type} without a text ${field}`;
+  for (const field of optional) {
+    if (r[field] !== undefined && typeof r[field] !== "string") return `${type} with a ${field} that is not text`;
+  }
+  if (type === "news") {
+    const articles = r["articles"];
+    if (!Array.isArray(articles) || articles.length < 1 || articles.length > MAX_NEWS_ARTICLES) {
+      return `news without 1 to ${MAX_NEWS_ARTICLES} articles`;
+    }
+    for (const a of articles) {
+      if (typeof a !== "object" || a === null || typeof a.title !== "string") return "a news article without a title";
+      for (const f of ["description", "picUrl", "url"]) {
+        if (a[f] !== undefined && typeof a[f] !== "string") return `a news article whose ${f} is not text`;
+      }
+    }
+  }
+  return null;
+}
 
 const opt = (tag: string, value: string | undefined): string =>
   value === undefined ? "" : `<${tag}>${cdata(value)}</${tag}>`;
@@ -151,6 +196,72 @@ export function wrapReply(body: string, toUser: string, fromUser: string, now: n
     `<xml><ToUserName>${cdata(toUser)}</ToUserName><FromUserName>${cdata(fromUser)}</FromUserName>` +
     `<CreateTime>${Math.floor(now / 1000)}</CreateTime>${body}</xml>`
   );
+}
+
+/**
+ * A body from `renderReplyBody` back as the Reply it was rendered from (a
+ * reply kept as its body, sent later by customer-service message).
+ */
+export function parseReplyBody(body: string): Reply {
+  if (body === "success") return SUCCESS;
+  const x = parseWithFastXmlParser(`<xml>${body}</xml>`);
+  const text = (node: XmlValue | undefined, name: string): string | undefined => {
+    const value = typeof node === "object" && !Array.isArray(node) ? node[name] : undefined;
+    return typeof value === "string" ? value : undefined;
+  };
+  const media = (name: string) => text(x[name], "MediaId") ?? "";
+  switch (x["MsgType"]) {
+    case "text":
+      return { type: "text", content: text(x, "Content") ?? "" };
+    case "image":
+      return { type: "image", mediaId: media("Image") };
+    case "voice":
+      return { type: "voice", mediaId: media("Voice") };
+    case "video":
+      return withDefined({
+        type: "video",
+        mediaId: media("Video"),
+        title: text(x["Video"], "Title"),
+        description: text(x["Video"], "Description"),
+      });
+    case "music": {
+      const m = x["Music"];
+      return withDefined({
+        type: "music",
+        thumbMediaId: text(m, "ThumbMediaId") ?? "",
+        title: text(m, "Title"),
+        description: text(m, "Description"),
+        musicUrl: text(m, "MusicUrl"),
+        hqMusicUrl: text(m, "HQMusicUrl"),
+      });
+    }
+    case "news": {
+      const items = x["Articles"];
+      const list = (typeof items === "object" && !Array.isArray(items) ? items["item"] : undefined) ?? [];
+      const articles = (Array.isArray(list) ? list : [list]).map((a) =>
+        withDefined({
+          title: text(a, "Title") ?? "",
+          description: text(a, "Description"),
+          picUrl: text(a, "PicUrl"),
+          url: text(a, "Url"),
+        }),
+      );
+      return { type: "news", articles };
+    }
+    case "transfer_customer_service": {
+      const kf = text(x["TransInfo"], "KfAccount");
+      return kf === undefined
+        ? { type: "transfer_customer_service" }
+        : { type: "transfer_customer_service", kfAccount: kf };
+    }
+    default:
+      throw new TypeError("not a reply body");
+  }
+}
+
+/** The object without its undefined fields (so that it equals the reply it was made from). */
+function withDefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The envelope of an encrypted reply (安全模式). */

@@ -39,6 +39,8 @@ export interface Context<M extends Message = Message, E = unknown> {
 }
 
 export type Handler<M extends Message, E> = (ctx: Context<M, E>) => HandlerResult | Promise<HandlerResult>;
+/** What to answer when a handler failed; `error` is what it threw. */
+export type ErrorHandler<E> = (error: unknown, ctx: Context<Message, E>) => HandlerResult | Promise<HandlerResult>;
 export type Middleware<E> = (
   ctx: Context<Message, E>,
   next: () => Promise<Reply>,
@@ -60,6 +62,7 @@ export class Bot<E = unknown> {
   readonly #keyPatterns = new Map<string, PatternRoute<E>[]>();
   readonly #events = new Map<string, AnyHandler<E>>();
   #fallback: AnyHandler<E> | undefined;
+  #onError: ErrorHandler<E> | undefined;
 
   /** Runs around every dispatch; return without calling `next` to answer yourself. */
   use(middleware: Middleware<E>): this {
@@ -108,6 +111,24 @@ export class Bot<E = unknown> {
   fallback(handler: Handler<Message, E>): this {
     this.#fallback = handler;
     return this;
+  }
+
+  /**
+   * The answer to a follower whose message a handler failed on (it threw, or
+   * returned something that is not a reply), before or after the deadline:
+   * it reaches them by the same rules as any reply. The error is logged
+   * either way. Without one, the follower gets nothing (`success`).
+   */
+  onError(handler: ErrorHandler<E>): this {
+    this.#onError = handler;
+    return this;
+  }
+
+  /** The onError answer to `error`, at once or as a promise; undefined without onError. Its own failure propagates. */
+  recover(error: unknown, ctx: Context<Message, E>): Reply | Promise<Reply> | undefined {
+    if (this.#onError === undefined) return undefined;
+    const result = this.#onError(error, ctx);
+    return isThenable(result) ? Promise.resolve(result).then(toReply) : toReply(result);
   }
 
   /**

@@ -143,3 +143,96 @@ describe("Miniflare black box", () => {
     expect((app.counts["/cgi-bin/stable_token"] ?? 0) + (app.counts["/cgi-bin/token"] ?? 0)).toBe(1); // one token for everything
   }, 60_000);
 });
+
+describe("a try whose connection WeChat drops before the deadline", () => {
+  it("the reply still reaches the follower exactly once: as the next try's answer, or by customer-service message", async () => {
+    fake.app(APPID)!.behaviour.delayMs = { "/cgi-bin/qrcode/create": 2500 };
+    const openid = "oDroppedConnection0000000001";
+    const createTime = now();
+    const xml = textXml(openid, "二维码", "7100000000000000888", createTime);
+    const q = (sentAt: number) =>
+      new URLSearchParams({
+        signature: getSignature(TOKEN, String(sentAt), "66", ""),
+        timestamp: String(sentAt),
+        nonce: "66",
+        openid: "o",
+      });
+    const dropped = await fetch(`${base}/wechat?${q(createTime)}`, {
+      method: "POST",
+      body: xml,
+      signal: AbortSignal.timeout(300),
+    }).catch(() => null);
+    expect(dropped).toBeNull();
+    await new Promise((r) => setTimeout(r, 5000 - (Date.now() - createTime * 1000)));
+    const retry = await (await fetch(`${base}/wechat?${q(createTime + 5)}`, { method: "POST", body: xml })).text();
+    await new Promise((r) => setTimeout(r, 500));
+    const app = fake.app(APPID)!;
+    const customSends = app.sent.filter(
+      (s) => s.path === "/cgi-bin/message/custom/send" && (s.body as { touser: string }).touser === openid,
+    );
+    const passive = retry.includes("showqrcode?ticket=") ? 1 : 0;
+    expect(passive + customSends.length).toBe(1);
+  }, 30_000);
+});
+
+describe("REPLY_STRATEGY=hold at WeChat's real timings", () => {
+  const HOLD_APPID = "wxe2ehold000000001";
+  const holdFake = new FakeWeChatApi();
+  let hold: Miniflare;
+  let holdBase: string;
+
+  beforeAll(async () => {
+    holdFake.register(HOLD_APPID, SECRET);
+    const started = await startWorker(
+      {
+        WECHAT_APPID: HOLD_APPID,
+        WECHAT_APPSECRET: SECRET,
+        WECHAT_TOKEN: TOKEN,
+        WECHAT_ENCODING_AES_KEY: AES_KEY,
+        REPLY_STRATEGY: "hold",
+        WECHAT_API_TIMEOUT_MS: "10000",
+      },
+      { outbound: holdFake },
+    );
+    hold = started.mf;
+    holdBase = started.url;
+  }, 120_000);
+
+  afterAll(async () => {
+    await hold?.dispose();
+  });
+
+  it("a 6 s handler: try 1 goes unanswered past WeChat's 5 s, try 2 gets the reply passively; one run, no customer-service message", async () => {
+    holdFake.app(HOLD_APPID)!.behaviour.delayMs = { "/cgi-bin/qrcode/create": 6000 };
+    const createTime = now();
+    const xml = textXml("oHoldRealTime000000000000001", "二维码", "7100000000000000777", createTime);
+    /** One of WeChat's tries: its send time in the query, and given up after 5 s. */
+    const attempt = async (sentAt: number) => {
+      const q = new URLSearchParams({
+        signature: getSignature(TOKEN, String(sentAt), "55", ""),
+        timestamp: String(sentAt),
+        nonce: "55",
+        openid: "o",
+      });
+      const started = Date.now();
+      try {
+        const res = await fetch(`${holdBase}/wechat?${q}`, {
+          method: "POST",
+          body: xml,
+          signal: AbortSignal.timeout(5000),
+        });
+        return { text: await res.text(), ms: Date.now() - started };
+      } catch {
+        return { text: null, ms: Date.now() - started }; // WeChat gave up on this try
+      }
+    };
+    const first = await attempt(createTime);
+    expect(first.text).toBeNull();
+    const second = await attempt(createTime + 5);
+    expect(second.text).toContain("https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=");
+    expect(second.ms).toBeLessThan(4000);
+    const app = holdFake.app(HOLD_APPID)!;
+    expect(app.counts["/cgi-bin/qrcode/create"]).toBe(1);
+    expect(app.sent.filter((s) => s.path === "/cgi-bin/message/custom/send")).toHaveLength(0);
+  }, 30_000);
+});

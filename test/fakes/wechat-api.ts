@@ -29,6 +29,8 @@ interface Behaviour {
   delayMs: Record<string, number>;
   /** Answer the next N calls to a path prefix with this HTTP status. */
   fail: { prefix: string; status: number; remaining: number }[];
+  /** Refuse every customer-service message with this errcode (48001 no permission, 45047 quota, …) until cleared. */
+  customRefusal?: { errcode: number; errmsg: string };
 }
 
 interface App {
@@ -277,6 +279,8 @@ export class FakeWeChatApi {
         if (typeof body.touser !== "string" || !body.touser) return err(40003, "invalid openid");
         if (tapp.customWindowClosed.has(body.touser))
           return err(45015, "response out of time limit or subscription is canceled");
+        const refusal = tapp.behaviour.customRefusal;
+        if (refusal) return err(refusal.errcode, refusal.errmsg);
         const type = body.msgtype as string;
         if (
           ![
@@ -388,6 +392,11 @@ export class FakeWeChatApi {
         if (body.delayMs) app.behaviour.delayMs = body.delayMs as Record<string, number>;
         if (body.fail) app.behaviour.fail.push(body.fail as Behaviour["fail"][number]);
         if (body.customWindowClosed) app.customWindowClosed.add(String(body.customWindowClosed));
+        if (body.customWindowOpen) app.customWindowClosed.delete(String(body.customWindowOpen));
+        if (body.customRefusal !== undefined) {
+          app.behaviour.customRefusal = (body.customRefusal as Behaviour["customRefusal"] | null) ?? undefined;
+        }
+        if (body.clearFailures) app.behaviour.fail = [];
         return json({ ok: true });
       default:
         return json({ error: "unknown control" }, 404);
