@@ -52,3 +52,6 @@ bot.event("CLICK", ({ message }) => `菜单「${message.EventKey}」还没有设
 
 // Everything else: a short text for messages, silence for events.
 bot.fallback(({ message }) => (message.MsgType === "event" ? reply.nothing() : "收到！"));
+
+// When a handler fails (WeChat's API refused, a bug): an apology rather than silence. The error is logged.
+bot.onError(() => "抱歉，处理您的消息时出了点问题，请稍后再试。");
