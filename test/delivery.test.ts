@@ -95,29 +95,26 @@ async function logsOf(fn: () => Promise<unknown>): Promise<Record<string, any>[]
 afterEach(() => vi.restoreAllMocks());
 
 describe("hold: WeChat's own tries as the window", () => {
-  // WeChat's 5 s tries and the 4 s deadline, scaled by 0.12.
-  const TRY_MS = 600;
-  const holdApp = () => newApp({ REPLY_STRATEGY: "hold", WECHAT_TRY_MS: String(TRY_MS), REPLY_DEADLINE_MS: "450" });
+  // WeChat's 5 s tries and the 4 s deadline, scaled by 0.2.
+  const TRY_MS = 1000;
+  const holdApp = () => newApp({ REPLY_STRATEGY: "hold", WECHAT_TRY_MS: String(TRY_MS), REPLY_DEADLINE_MS: "800" });
 
   it.each([
-    ["1 s", 120, 1],
-    ["6 s", 720, 2],
-    ["12 s", 1440, 3],
-  ])(
-    "a %s handler's reply is the answer to try %#'s successor: passively, on the right try, one run",
-    async (_, ms, expectedTry) => {
-      const t = await holdApp();
-      const runs: string[] = [];
-      const w = wechat(t.env, slowBot(runs), TRY_MS);
-      const msgId = nextMsgId();
-      const got = await w.deliver(text(newFollower(), `slow ${ms}`, msgId));
-      expect(got.accepted).toBe(expectedTry);
-      expect(contentOf(got.text)).toBe(`slow reply to ${msgId}`);
-      await w.settle();
-      expect(runs).toEqual([msgId]);
-      expect(await sends(t)).toHaveLength(0);
-    },
-  );
+    ["1 s", 1, 200],
+    ["6 s", 2, 1200],
+    ["11 s", 3, 2200],
+  ])("a %s handler's reply is answered passively on try %i, one run", async (_, expectedTry, ms) => {
+    const t = await holdApp();
+    const runs: string[] = [];
+    const w = wechat(t.env, slowBot(runs), TRY_MS);
+    const msgId = nextMsgId();
+    const got = await w.deliver(text(newFollower(), `slow ${ms}`, msgId));
+    expect(got.accepted).toBe(expectedTry);
+    expect(contentOf(got.text)).toBe(`slow reply to ${msgId}`);
+    await w.settle();
+    expect(runs).toEqual([msgId]);
+    expect(await sends(t)).toHaveLength(0);
+  });
 
   it("a 20 s handler: the last try gets the notice, the follower's next message gets the reply; one run each", async () => {
     const t = await holdApp();
@@ -125,7 +122,7 @@ describe("hold: WeChat's own tries as the window", () => {
     const w = wechat(t.env, slowBot(runs), TRY_MS);
     const follower = newFollower();
     const slowId = nextMsgId();
-    const got = await w.deliver(text(follower, "slow 2400", slowId));
+    const got = await w.deliver(text(follower, "slow 4000", slowId));
     expect(got.accepted).toBe(3);
     expect(contentOf(got.text)).toBe("正在思考，请稍后回复任意文字获取答案");
     await w.settle(); // the reply is ready, and waits
@@ -144,27 +141,30 @@ describe("hold: WeChat's own tries as the window", () => {
     const t = await newApp({
       REPLY_STRATEGY: "hold",
       WECHAT_TRY_MS: String(TRY_MS),
-      REPLY_DEADLINE_MS: "450",
+      REPLY_DEADLINE_MS: "800",
       HOLD_NOTICE: "稍等，答案马上来",
     });
     const w = wechat(t.env, slowBot([]), TRY_MS);
-    const got = await w.deliver(text(newFollower(), "slow 2400"));
+    const got = await w.deliver(text(newFollower(), "slow 4000"));
     expect(contentOf(got.text)).toBe("稍等，答案马上来");
     await w.settle();
   });
 
   it("a handler whose instance died (its lease ran out) runs again on the next try", async () => {
     let first = true;
+    let endFirst = () => {};
     const runs: string[] = [];
     const bot = new Bot<Env>().on("text", async ({ message }) => {
       runs.push(message.MsgId);
       if (first) {
         first = false;
-        await new Promise(() => {}); // the instance ends mid-handler: never settles, and stops renewing
+        // The instance ends mid-handler: it stops renewing, and (until the test ends) never settles.
+        await new Promise<void>((resolve) => (endFirst = resolve));
+        return "from the dead run";
       }
       return "from the second run";
     });
-    // WeChat's tries (2.6 s here) outlast the 2 s lease.
+    // WeChat's tries (2.6 s here) outlast the 3 s lease.
     const t = await newApp({ REPLY_STRATEGY: "hold", WECHAT_TRY_MS: "2600", REPLY_DEADLINE_MS: "2000" });
     // The dead instance's lease renewals stop after the first: the ledger's renew fails from then on.
     let renewals = 0;
@@ -175,12 +175,48 @@ describe("hold: WeChat's own tries as the window", () => {
     expect(got.accepted).toBe(2);
     expect(contentOf(got.text)).toBe("from the second run");
     expect(runs).toEqual([msgId, msgId]);
+    endFirst();
+    const logs = await logsOf(() => w.settle());
+    expect(logs).toContainEqual(expect.objectContaining({ event: "delivery", outcome: "superseded" })); // its reply, too late, goes nowhere
   }, 15_000);
+
+  it("one slow lease renewal does not let the next try run a live handler again", async () => {
+    const t = await holdApp();
+    let renewals = 0;
+    const env = withLedgerFaults(t.env, { renew: () => (++renewals === 2 ? 1500 : "pass") });
+    const runs: string[] = [];
+    const w = wechat(env, slowBot(runs), TRY_MS);
+    const msgId = nextMsgId();
+    const got = await w.deliver(text(newFollower(), "slow 1200", msgId));
+    expect(got.accepted).toBe(2);
+    await w.settle();
+    expect(runs).toEqual([msgId]);
+  });
+
+  it("a try waiting for the reply keeps waiting through other followers' writes to its shard", async () => {
+    const t = await holdApp();
+    const runs: string[] = [];
+    const w = wechat(t.env, slowBot(runs), TRY_MS);
+    const follower = newFollower();
+    let neighbour = newFollower();
+    while (shardOf(neighbour) !== shardOf(follower)) neighbour = newFollower();
+    const msgId = nextMsgId();
+    const delivering = w.deliver(text(follower, "slow 1300", msgId));
+    await sleep(1100); // try 2 waits now
+    for (let i = 0; i < 4; i++) {
+      await w.send(text(neighbour, `hi ${i}`)); // its batches land in the same shard
+      await sleep(120);
+    }
+    const got = await delivering;
+    expect(got.accepted).toBe(2);
+    expect(contentOf(got.text)).toBe(`slow reply to ${msgId}`);
+    await w.settle();
+  });
 });
 
 describe("auto: customer-service first; refused, the reply waits for the follower's next message", () => {
   // The deadline leaves the next message time for a customer-service attempt before its answer.
-  const autoApp = () => newApp({ REPLY_DEADLINE_MS: "700", WECHAT_TRY_MS: "500", WECHAT_API_TIMEOUT_MS: "300" });
+  const autoApp = () => newApp({ REPLY_DEADLINE_MS: "700", WECHAT_TRY_MS: "1000", WECHAT_API_TIMEOUT_MS: "300" });
 
   it.each([
     [
@@ -189,33 +225,37 @@ describe("auto: customer-service first; refused, the reply waits for the followe
     ],
     ["45047 (quota)", { customRefusal: { errcode: 45047, errmsg: "out of response count limit" } }],
     ["a 502 that does not go away", { fail: { prefix: "/cgi-bin/message/custom/send", status: 502, remaining: 1000 } }],
-  ])("%s: the reply is the answer to the next message, once", async (_, fault) => {
-    const t = await autoApp();
-    await control("behaviour", { appid: t.appid, ...fault });
-    const runs: string[] = [];
-    const w = wechat(t.env, slowBot(runs), 500);
-    const follower = newFollower();
-    const slowId = nextMsgId();
-    const logs = await logsOf(async () => {
-      expect(await (await w.send(text(follower, "slow 900", slowId))).text()).toBe("success");
+  ])(
+    "%s: the reply is the answer to the next message, once",
+    async (_, fault) => {
+      const t = await autoApp();
+      await control("behaviour", { appid: t.appid, ...fault });
+      const runs: string[] = [];
+      const w = wechat(t.env, slowBot(runs), 1000);
+      const follower = newFollower();
+      const slowId = nextMsgId();
+      const logs = await logsOf(async () => {
+        expect(await (await w.send(text(follower, "slow 900", slowId))).text()).toBe("success");
+        await w.settle();
+      });
+      expect(logs.find((l) => l.event === "deferred")).toMatchObject({ outcome: "waiting" });
+      const next = await w.deliver(text(follower, "在吗"));
+      expect(contentOf(next.text)).toBe(`slow reply to ${slowId}`);
       await w.settle();
-    });
-    expect(logs.find((l) => l.event === "deferred")).toMatchObject({ outcome: "waiting" });
-    const next = await w.deliver(text(follower, "在吗"));
-    expect(contentOf(next.text)).toBe(`slow reply to ${slowId}`);
-    await w.settle();
-    expect(runs).toEqual([slowId]);
-    expect(contentOf((await w.deliver(text(follower, "谢谢"))).text)).toBe("reply to 谢谢");
-    await w.settle();
-    expect(await sends(t)).toHaveLength(0);
-  });
+      expect(runs).toEqual([slowId]);
+      expect(contentOf((await w.deliver(text(follower, "谢谢"))).text)).toBe("reply to 谢谢");
+      await w.settle();
+      expect(await sends(t)).toHaveLength(0);
+    },
+    15_000,
+  );
 
   it("45015 (the 48-hour window): the follower's next message reopens it, so the reply goes by customer-service message and the message is handled too", async () => {
     const t = await autoApp();
     const follower = newFollower();
     await control("behaviour", { appid: t.appid, customWindowClosed: follower });
     const runs: string[] = [];
-    const w = wechat(t.env, slowBot(runs), 500);
+    const w = wechat(t.env, slowBot(runs), 1000);
     const slowId = nextMsgId();
     await w.send(text(follower, "slow 900", slowId));
     await w.settle();
@@ -231,7 +271,7 @@ describe("auto: customer-service first; refused, the reply waits for the followe
   it("a send that timed out may have arrived: it is recorded unknown and never sent again, by this try or a later one", async () => {
     const t = await autoApp();
     await control("behaviour", { appid: t.appid, delayMs: { "/cgi-bin/message/custom/send": 600 } });
-    const w = wechat(t.env, slowBot([]), 500);
+    const w = wechat(t.env, slowBot([]), 1000);
     const follower = newFollower();
     const xml = text(follower, "slow 900");
     const logs = await logsOf(async () => {
@@ -249,7 +289,7 @@ describe("auto: customer-service first; refused, the reply waits for the followe
   it("a reply never handed over is logged as lost after 48 hours, with why it waited", async () => {
     const t = await autoApp();
     await control("behaviour", { appid: t.appid, customRefusal: { errcode: 48001, errmsg: "api unauthorized" } });
-    const w = wechat(t.env, slowBot([]), 500);
+    const w = wechat(t.env, slowBot([]), 1000);
     const follower = newFollower();
     await w.send(text(follower, "slow 900"));
     await w.settle();
@@ -263,6 +303,83 @@ describe("auto: customer-service first; refused, the reply waits for the followe
     );
     expect(logs.find((l) => l.outcome === "lost")!.reason).toContain("48001");
     expect(await shard.waitingFollowers()).not.toContain(follower);
+  });
+
+  it("a slow ledger after the deadline does not swallow the reply: it goes by customer-service message, once", async () => {
+    const t = await autoApp();
+    const env = withLedgerFaults(t.env, { mark: () => 150 });
+    const runs: string[] = [];
+    const w = wechat(env, slowBot(runs), 1000);
+    const follower = newFollower();
+    const msgId = nextMsgId();
+    expect(await (await w.send(text(follower, "slow 730", msgId))).text()).toBe("success");
+    await w.settle();
+    expect((await sends(t)).map((s) => s.body)).toEqual([
+      { touser: follower, msgtype: "text", text: { content: `slow reply to ${msgId}` } },
+    ]);
+  });
+
+  it("a settle whose answer is lost and is made again gives the same answer: one send", async () => {
+    const t = await autoApp();
+    let settles = 0;
+    const env = withLedgerFaults(t.env, { settle: () => (++settles === 1 ? 2500 : "pass") });
+    const w = wechat(env, slowBot([]), 1000);
+    await w.send(text(newFollower(), "slow 900"));
+    await w.settle();
+    await sleep(600); // the first, late settle lands too
+    expect(settles).toBe(2);
+    expect(await sends(t)).toHaveLength(1);
+  });
+
+  it("a hand-over whose ledger answer is lost: the reply waits again, and a later message gets it", async () => {
+    const t = await autoApp();
+    await control("behaviour", { appid: t.appid, customRefusal: { errcode: 48001, errmsg: "api unauthorized" } });
+    let takes = 0;
+    const env = withLedgerFaults(t.env, { takeWaiting: () => (++takes === 1 ? 1500 : "pass") });
+    const runs: string[] = [];
+    const w = wechat(env, slowBot(runs), 1000);
+    const follower = newFollower();
+    const slowId = nextMsgId();
+    await w.send(text(follower, "slow 900", slowId));
+    await w.settle();
+    // The ledger lent the reply to this message's try, which never heard back: the message is handled as usual.
+    expect(contentOf((await w.deliver(text(follower, "在吗"))).text)).toBe("reply to 在吗");
+    await w.settle();
+    await sleep(1200); // the late call lands, and lends the reply to a try long gone
+    const shard = ledgerStub(t.env.DELIVERY_LEDGER!, shardOf(follower));
+    await runInDurableObject(shard, (_, state) => {
+      state.storage.sql.exec("UPDATE waiting SET handing_until = 1 WHERE openid = ?", follower); // the loan ran out
+    });
+    await sleep(1100); // this instance asks the shard again
+    expect(contentOf((await w.deliver(text(follower, "还在吗"))).text)).toBe(`slow reply to ${slowId}`);
+    await w.settle();
+  });
+
+  it("a retry on the instance of a handler whose request is gone: success now, the reply by customer-service message", async () => {
+    const t = await newApp({ REPLY_STRATEGY: "custom", REPLY_DEADLINE_MS: "300", WECHAT_TRY_MS: "500" });
+    const follower = newFollower();
+    const msgId = nextMsgId();
+    const xml = text(follower, "slow 400", msgId);
+    const ctx = createExecutionContext();
+    const fields = { mode: "plaintext", type: "text" };
+    const delivery = new MessageDelivery(
+      toMessage(parseXml(xml)),
+      nowSeconds(),
+      t.env,
+      Date.now(),
+      (p) => ctx.waitUntil(p),
+      fields,
+    );
+    let finish!: (r: Reply) => void;
+    delivery.running(new Promise<Reply>((resolve) => (finish = resolve)));
+    const w = wechat(t.env, slowBot([]), 1000);
+    expect(await (await w.send(xml, 2)).text()).toBe("success"); // this instance remembers the handler at work
+    await w.settle();
+    finish(reply.text(`slow reply to ${msgId}`));
+    await waitOnExecutionContext(ctx);
+    expect((await sends(t)).map((s) => s.body)).toEqual([
+      { touser: follower, msgtype: "text", text: { content: `slow reply to ${msgId}` } },
+    ]);
   });
 
   it("custom never waits: a refused reply is lost, logged with the errcode and the API path", async () => {
@@ -285,7 +402,8 @@ describe("auto: customer-service first; refused, the reply waits for the followe
   });
 });
 
-type Fault = "throw" | "stall" | "pass";
+/** A call's fate: fails, stalls 6 s, goes through, or goes through after this many ms. */
+type Fault = "throw" | "stall" | "pass" | number;
 /** The env with its ledger's methods failing or stalling on demand: `faults[method]()` says what this call does. */
 function withLedgerFaults(env: Env, faults: Record<string, () => Fault>): Env {
   const ns = env.DELIVERY_LEDGER!;
@@ -302,7 +420,8 @@ function withLedgerFaults(env: Env, faults: Record<string, () => Fault>): Env {
           return (...args: unknown[]) => {
             const what = fault();
             if (what === "throw") return Promise.reject(new Error(`ledger ${String(prop)} failed (injected)`));
-            if (what === "stall") return new Promise((resolve) => setTimeout(() => resolve(call(args)), 6000));
+            const delay = what === "stall" ? 6000 : what === "pass" ? 0 : what;
+            if (delay > 0) return new Promise((resolve) => setTimeout(() => resolve(call(args)), delay));
             return call(args);
           };
         },

@@ -92,7 +92,7 @@ async function decide<E extends Env>(
     if (earlier.answer === "held") return { kind: "held", releaseAt: delivery.releaseAt, mine: false };
     return { kind: "notice", text: config.holdNotice, mine: false };
   }
-  const waiting = await delivery.handOver();
+  const waiting = await delivery.handOver(earlier);
   if (waiting !== undefined) return { kind: "handed_over", body: waiting };
   const remainingMs = config.replyDeadlineMs - (Date.now() - arrived);
   const handled = handle(inbound, services, remainingMs, delivery);

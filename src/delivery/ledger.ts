@@ -4,16 +4,23 @@
  * runs the handler again and the reply goes out exactly once; and that keeps
  * the replies waiting for their follower's next message. Single-threaded, so
  * every decision here is atomic. Schema: docs/storage.md.
+ *
+ * Two rules keep a reply from being lost between an instance and the ledger:
+ * a call made once a try's answer is fixed never takes a reply (`mark`), and
+ * a call a try may repeat after a lost answer gives the same result again
+ * (`settle` by its token, `confirmHandOver`, `park` only from `sending`).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { log } from "../log";
 import {
   ABANDONED_AFTER_MS,
+  HANDING_MS,
   LEASE_MS,
   LEASED_STATES,
   STATE_RANK,
   WAITING_MAX_MS,
+  keyRef,
   type DeliveryState,
   type LedgerRecord,
 } from "./policy";
@@ -26,38 +33,51 @@ const rankSql = (expr: string) =>
     .join(" ")} END`;
 
 /**
- * Never moves a message's state backwards: a higher or equal rank wins, and a
- * reply, once known, is kept. A `running` record (re)starts the lease.
+ * Never moves a message's state backwards, nor sideways to another state of
+ * the same rank (a passive answer does not overwrite a customer-service send);
+ * a reply, once known, is kept.
  */
 const ON_CONFLICT =
   " ON CONFLICT(key) DO UPDATE SET state = excluded.state, rank = excluded.rank," +
-  " reply = COALESCE(excluded.reply, deliveries.reply), expires_at = MAX(excluded.expires_at, deliveries.expires_at)," +
-  " lease_until = excluded.lease_until" +
-  " WHERE excluded.rank >= deliveries.rank";
+  " reply = COALESCE(excluded.reply, deliveries.reply), expires_at = MAX(excluded.expires_at, deliveries.expires_at)" +
+  " WHERE excluded.rank > deliveries.rank OR excluded.state = deliveries.state";
 
 /**
- * Many records in one statement with three bound values: SQLite reads them
- * out of their JSON itself (json_each), so a batch crosses RPC as a few
- * strings rather than an object a record. Rows are applied in array order,
- * each seeing the ones before it. (`WHERE true` tells SQLite's parser that
+ * Many records in one statement with two bound values: SQLite reads them out
+ * of their JSON itself (json_each), so a batch crosses RPC as a few strings
+ * rather than an object a record. Rows are applied in array order, each
+ * seeing the ones before it. (`WHERE true` tells SQLite's parser that
  * ON CONFLICT belongs to the INSERT, not to a join.)
  */
 const UPSERT_JSON =
-  "INSERT INTO deliveries (key, state, rank, reply, expires_at, lease_until, tries)" +
-  ` SELECT value->>'key', value->>'state', ${rankSql("value->>'state'")}, value->>'reply', ?2,` +
-  ` CASE value->>'state' WHEN 'running' THEN ?3 ELSE 0 END, 1` +
+  "INSERT INTO deliveries (key, state, rank, reply, expires_at)" +
+  ` SELECT value->>'key', value->>'state', ${rankSql("value->>'state'")}, value->>'reply', ?2` +
   " FROM json_each(?1) WHERE true" +
   ON_CONFLICT;
 
-const COLUMNS: Record<string, string> = {
-  key: "TEXT PRIMARY KEY",
-  state: "TEXT NOT NULL",
-  rank: "INTEGER NOT NULL",
-  reply: "TEXT",
-  expires_at: "INTEGER NOT NULL",
-  lease_until: "INTEGER NOT NULL DEFAULT 0",
-  tries: "INTEGER NOT NULL DEFAULT 1",
-  openid: "TEXT NOT NULL DEFAULT ''",
+/** Columns by table; a table made by an earlier schema gets the ones it lacks. */
+const TABLES: Record<string, Record<string, string>> = {
+  deliveries: {
+    key: "TEXT PRIMARY KEY",
+    state: "TEXT NOT NULL",
+    rank: "INTEGER NOT NULL",
+    reply: "TEXT",
+    expires_at: "INTEGER NOT NULL",
+    lease_until: "INTEGER NOT NULL DEFAULT 0",
+    tries: "INTEGER NOT NULL DEFAULT 1",
+    openid: "TEXT NOT NULL DEFAULT ''",
+    settled_by: "TEXT",
+    settled_as: "TEXT",
+    holder: "TEXT",
+  },
+  waiting: {
+    key: "TEXT PRIMARY KEY",
+    openid: "TEXT NOT NULL",
+    reply: "TEXT NOT NULL",
+    reason: "TEXT NOT NULL",
+    since: "INTEGER NOT NULL",
+    handing_until: "INTEGER NOT NULL DEFAULT 0",
+  },
 };
 
 /** A single-use claim (OAuth state): `new` for the first, the state it found for any later one. */
@@ -70,8 +90,18 @@ export type Arrival =
   /** Another try has it: its state, the reply's body when known, and which try this is. */
   | { run: false; tries: number; state: DeliveryState; reply?: string };
 
+/** What a try that waited for another try's reply learns. */
+export type Awaited =
+  | { reply: string }
+  /** The handler's instance is gone: this try runs it again. */
+  | { takeOver: true }
+  | { state: DeliveryState | "none" };
+
 /** What became of a handler's reply on `settle`. */
-export type Settled = "ready" | "deliver" | "waiting" | "done";
+export type Settled = "ready" | "deliver" | "waiting" | "done" | "superseded";
+
+/** How this try's own request answered while its handler ran (null: it is gone, it never did). */
+export type OwnDecision = "deferred" | "noticed" | "held" | null;
 
 /** A reply waiting for its follower's next message. */
 export type Waiting = {
@@ -81,44 +111,42 @@ export type Waiting = {
   since: number;
 };
 
-/** What the ledger answers a try of a held message (hold) that waited: the reply's body, or why not. */
-export type HeldAnswer = { reply: string } | { reply?: undefined; state: DeliveryState | "none" };
-
 type Row = {
   state: DeliveryState;
   reply: string | null;
   expires_at: number;
   lease_until: number;
   tries: number;
+  openid: string;
+  settled_by: string | null;
+  settled_as: string | null;
+  holder: string | null;
 };
+
+/** How often a waiting try looks again (a handler's lease may run out while nothing is written). */
+const WAIT_SLICE_MS = 500;
 
 export class DeliveryLedger extends DurableObject<Env> {
   readonly #sql: SqlStorage;
-  /** Tries (hold) waiting for a message's reply, by key. */
+  /** Tries waiting for a message's reply, by key. */
   readonly #waiters = new Map<string, Set<() => void>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#sql.exec(
-      `CREATE TABLE IF NOT EXISTS deliveries (${Object.entries(COLUMNS)
-        .map(([name, type]) => `${name} ${type}`)
-        .join(", ")})`,
-    );
-    // A table made by an earlier schema gets the columns it lacks.
-    const have = new Set(
-      this.#sql
-        .exec<{ name: string }>("PRAGMA table_info(deliveries)")
-        .toArray()
-        .map((c) => c.name),
-    );
-    for (const [name, type] of Object.entries(COLUMNS)) {
-      if (!have.has(name)) this.#sql.exec(`ALTER TABLE deliveries ADD COLUMN ${name} ${type}`);
+    for (const [table, columns] of Object.entries(TABLES)) {
+      const definition = Object.entries(columns).map(([name, type]) => `${name} ${type}`);
+      this.#sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (${definition.join(", ")})`);
+      const have = new Set(
+        this.#sql
+          .exec<{ name: string }>(`PRAGMA table_info(${table})`)
+          .toArray()
+          .map((c) => c.name),
+      );
+      for (const [name, type] of Object.entries(columns)) {
+        if (!have.has(name)) this.#sql.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+      }
     }
-    this.#sql.exec(
-      `CREATE TABLE IF NOT EXISTS waiting (
-         key TEXT PRIMARY KEY, openid TEXT NOT NULL, reply TEXT NOT NULL, reason TEXT NOT NULL, since INTEGER NOT NULL)`,
-    );
     this.#sql.exec("CREATE INDEX IF NOT EXISTS waiting_by_follower ON waiting (openid, since)");
   }
 
@@ -133,10 +161,14 @@ export class DeliveryLedger extends DurableObject<Env> {
    * transaction; a state never moves backwards.
    */
   async recordBatch(chunks: string[], ttlMs = 120_000): Promise<void> {
-    const now = Date.now();
-    for (const chunk of chunks) this.#sql.exec(UPSERT_JSON, chunk, now + ttlMs, now + LEASE_MS);
-    // A try waiting on one of these messages finds its answer now (a passive reply is given again).
-    for (const key of this.#waiters.keys()) this.#wake(key);
+    const expires = Date.now() + ttlMs;
+    for (const chunk of chunks) {
+      this.#sql.exec(UPSERT_JSON, chunk, expires);
+      // A try waiting on one of these messages finds its answer now (a passive reply is given again).
+      for (const { key } of this.#sql.exec<{ key: string }>("SELECT value->>'key' AS key FROM json_each(?)", chunk)) {
+        this.#wake(key);
+      }
+    }
     await this.#ensureAlarm();
   }
 
@@ -144,7 +176,7 @@ export class DeliveryLedger extends DurableObject<Env> {
   async claim(key: string, ttlMs = 120_000): Promise<ClaimResult> {
     const row = this.#get(key);
     if (!row) {
-      this.#insert(key, "", "running", null, ttlMs, 0);
+      this.#insert(key, "", "done", null, ttlMs, 0);
       await this.#ensureAlarm();
       return { state: "new" };
     }
@@ -156,119 +188,147 @@ export class DeliveryLedger extends DurableObject<Env> {
    * nobody has, or when the handler that had it is gone: its lease ran out
    * while the reply was still owed. Counts the try either way.
    */
-  async arrive(key: string, openid: string, ttlMs: number): Promise<Arrival> {
+  async arrive(key: string, openid: string, ttlMs: number, holder: string): Promise<Arrival> {
     const row = this.#get(key);
-    const now = Date.now();
     if (!row) {
-      this.#insert(key, openid, "running", null, ttlMs, now + LEASE_MS);
+      this.#insert(key, openid, "running", null, ttlMs, Date.now() + LEASE_MS, holder);
       await this.#ensureAlarm();
       return { run: true, tries: 1, takenOver: false };
     }
     const tries = row.tries + 1;
-    if (row.state === "running" && row.lease_until < now) {
-      this.#sql.exec("UPDATE deliveries SET lease_until = ?, tries = ? WHERE key = ?", now + LEASE_MS, tries, key);
+    this.#sql.exec("UPDATE deliveries SET tries = ? WHERE key = ?", tries, key);
+    if (this.#orphaned(row)) {
+      this.#takeOver(key, holder);
       return { run: true, tries, takenOver: true };
     }
-    this.#sql.exec("UPDATE deliveries SET tries = ? WHERE key = ?", tries, key);
     if (row.state === "ready") return { run: false, tries, state: "replied", reply: this.#take(key, row) };
-    return row.reply === null
-      ? { run: false, tries, state: row.state }
-      : { run: false, tries, state: row.state, reply: row.reply };
+    if (row.reply !== null && row.state === "replied") return { run: false, tries, state: row.state, reply: row.reply };
+    return { run: false, tries, state: row.state };
   }
 
-  /** The handler is still at work: its lease goes on (and starts, for a first delivery not yet recorded). */
-  async renew(key: string, openid: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
+  /**
+   * The handler `holder` runs is still at work: its lease goes on (and
+   * starts, for a first delivery not yet recorded). False once another try
+   * took the message over, or nothing is owed any more.
+   */
+  async renew(key: string, openid: string, ttlMs: number, holder: string): Promise<boolean> {
     const row = this.#get(key);
     if (!row) {
-      this.#insert(key, openid, "running", null, ttlMs, now + LEASE_MS);
+      this.#insert(key, openid, "running", null, ttlMs, Date.now() + LEASE_MS, holder);
       await this.#ensureAlarm();
       return true;
     }
-    if (!LEASED_STATES.has(row.state)) return false;
-    this.#sql.exec("UPDATE deliveries SET lease_until = ? WHERE key = ?", now + LEASE_MS, key);
+    if (!LEASED_STATES.has(row.state) || (row.holder !== null && row.holder !== holder)) return false;
+    this.#sql.exec(
+      "UPDATE deliveries SET lease_until = ?, holder = ? WHERE key = ?",
+      Date.now() + LEASE_MS,
+      holder,
+      key,
+    );
     return true;
   }
 
   /**
-   * hold: a try waits, at most `waitMs`, for the reply of a message another
-   * try's handler is producing. Takes the reply (now `replied`) if it comes.
+   * A try waits, at most `waitMs`, for the reply of a message another try's
+   * handler is producing. The reply is taken only before `answerBy` (after
+   * that, the try could no longer answer with it); if it does not come, the
+   * message is marked `otherwise` (deferred: it goes by customer-service
+   * message; noticed: it waits for the follower). A handler whose lease runs
+   * out meanwhile is this try's to run again.
    */
-  async awaitReply(key: string, waitMs: number): Promise<HeldAnswer> {
-    const ready = this.#readyReply(key);
-    if (ready !== undefined) return ready;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, waitMs);
-      const waiters = this.#waiters.get(key) ?? new Set();
-      this.#waiters.set(key, waiters.add(done));
-      function done() {
-        clearTimeout(timer);
-        waiters.delete(done);
-        resolve();
+  async awaitReply(
+    key: string,
+    waitMs: number,
+    answerBy: number,
+    otherwise: "deferred" | "noticed" | null,
+    holder: string,
+  ): Promise<Awaited> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const row = this.#get(key);
+      if (!row) return { state: "none" };
+      if (Date.now() < answerBy && (row.state === "ready" || (row.state === "replied" && row.reply !== null))) {
+        return { reply: row.state === "ready" ? this.#take(key, row) : row.reply! };
       }
-    });
-    return this.#readyReply(key) ?? { state: this.#get(key)?.state ?? "none" };
+      if (this.#orphaned(row) && Date.now() < answerBy) {
+        this.#takeOver(key, holder);
+        return { takeOver: true };
+      }
+      if (row.state !== "running" || Date.now() >= until) break;
+      await this.#sleepOrWake(key, Math.min(WAIT_SLICE_MS, until - Date.now()));
+    }
+    if (otherwise !== null) this.#mark(key, otherwise);
+    await this.#ensureAlarm();
+    return { state: this.#get(key)?.state ?? "none" };
   }
 
   /**
-   * hold: WeChat's last try is about to give up. The reply if it is ready
-   * (taken); else the message is marked `noticed`, so that its reply waits for
-   * the follower's next message when it comes.
+   * A try's answer is fixed (custom, auto: `success` at the deadline; hold:
+   * the notice on the last try): the message is marked so that its reply,
+   * when ready, goes by customer-service message or waits for the follower.
+   * Never takes a reply: the try can no longer answer with it.
    */
-  async giveUp(key: string): Promise<HeldAnswer> {
-    const ready = this.#readyReply(key);
-    if (ready !== undefined) return ready;
-    const row = this.#get(key);
-    if (row?.state === "running") this.#set(key, "noticed", null);
-    return { state: row?.state === "running" ? "noticed" : (row?.state ?? "none") };
+  async mark(key: string, openid: string, state: "deferred" | "noticed", ttlMs: number): Promise<void> {
+    if (!this.#get(key)) this.#insert(key, openid, "running", null, ttlMs, Date.now() + LEASE_MS);
+    this.#mark(key, state);
+    await this.#ensureAlarm();
   }
 
   /**
    * The handler's reply, once no try is waiting on it in its own instance;
-   * where it goes depends on what the tries decided meanwhile:
-   * - nobody decided (hold, or the try's request died): `ready`, for the next try to take;
-   * - a try answered `success` at its deadline (custom, auto): `deliver`, by customer-service message (now `sending`);
-   * - WeChat's last try got the notice (hold): `waiting`, for the follower's next message.
-   * `success` (nothing to say) is `done`.
+   * `own` is how its own try answered. Where it goes:
+   * - `deliver` by customer-service message (now `sending`): a try answered `success` at its deadline;
+   * - `waiting` for the follower's next message: WeChat's last try got the notice, or its tries are over;
+   * - `ready` for the next try to take: no try has answered (hold, or the try's request died);
+   * - `superseded`: another run of this handler, or a try, settled the message already.
+   * `success` (nothing to say) is `done`. `holder` is the handler's run: one
+   * whose message another try took over is superseded. Repeated, the same answer.
    */
-  async settle(key: string, openid: string, body: string, ttlMs: number, tryMs: number): Promise<Settled> {
+  async settle(
+    key: string,
+    openid: string,
+    body: string,
+    own: OwnDecision,
+    holder: string,
+    ttlMs: number,
+    tryMs: number,
+  ): Promise<Settled> {
     const row = this.#get(key);
-    if (!row) this.#insert(key, openid, "running", null, ttlMs, 0);
+    if (row?.settled_by === holder) return row.settled_as as Settled;
+    if (!row) this.#insert(key, openid, "running", null, ttlMs, 0, holder);
     const state = row?.state ?? "running";
-    let settled: Settled = "done";
-    if (body === "success") {
-      if (LEASED_STATES.has(state) || state === "noticed") this.#set(key, "done", null);
-    } else if (state === "running") {
+    let settled: Settled;
+    if (row?.holder != null && row.holder !== holder) {
+      settled = "superseded"; // another try took the message over: its run settles it
+    } else if (state !== "running" && state !== "deferred" && state !== "noticed" && state !== "lost") {
+      settled = "superseded";
+    } else if (body === "success") {
+      this.#set(key, "done", null);
+      settled = "done";
+    } else if (state === "deferred" || own === "deferred") {
+      this.#set(key, "sending", null);
+      this.#sql.exec("UPDATE deliveries SET lease_until = ? WHERE key = ?", Date.now() + LEASE_MS, key);
+      settled = "deliver";
+    } else if (state === "noticed" || own === "noticed" || state === "lost") {
+      this.#park(
+        key,
+        openid,
+        body,
+        state === "lost" ? "WeChat's tries were over" : "WeChat's last try was answered with the notice",
+      );
+      settled = "waiting";
+    } else {
       // A try may take it while WeChat goes on trying; after that the alarm puts it to wait.
       this.#set(key, "ready", body);
       this.#sql.exec("UPDATE deliveries SET lease_until = ? WHERE key = ?", Date.now() + 3 * tryMs, key);
       settled = "ready";
-    } else if (state === "deferred") {
-      this.#set(key, "sending", null);
-      this.#sql.exec("UPDATE deliveries SET lease_until = ? WHERE key = ?", Date.now() + LEASE_MS, key);
-      settled = "deliver";
-    } else if (state === "noticed") {
-      this.#park(key, openid, body, "WeChat's last try was answered with the notice");
-      settled = "waiting";
+    }
+    if (settled !== "superseded") {
+      this.#sql.exec("UPDATE deliveries SET settled_by = ?, settled_as = ? WHERE key = ?", holder, settled, key);
     }
     this.#wake(key);
     await this.#ensureAlarm();
     return settled;
-  }
-
-  /**
-   * custom, auto: a try answers `success` at its deadline; the reply, when
-   * ready, goes by customer-service message. If it is ready already, it is
-   * this try's to answer with (taken).
-   */
-  async defer(key: string, openid: string, ttlMs: number): Promise<HeldAnswer> {
-    const ready = this.#readyReply(key);
-    if (ready !== undefined) return ready;
-    const row = this.#get(key);
-    if (!row) this.#insert(key, openid, "deferred", null, ttlMs, Date.now() + LEASE_MS);
-    else if (row.state === "running") this.#set(key, "deferred", null);
-    await this.#ensureAlarm();
-    return { state: "deferred" };
   }
 
   /** How a customer-service delivery ended: done, unknown (the send timed out: never again), or lost. */
@@ -276,29 +336,51 @@ export class DeliveryLedger extends DurableObject<Env> {
     this.#set(key, state, null);
   }
 
-  /** The reply waits for the follower's next message; `reason` says why it could not go now. */
-  async park(key: string, openid: string, body: string, reason: string): Promise<void> {
+  /**
+   * The reply of a customer-service send that failed for good waits for the
+   * follower's next message; `reason` says why. Only from `sending`: a repeat
+   * after the reply was handed over does nothing. False when it did nothing.
+   */
+  async park(key: string, openid: string, body: string, reason: string): Promise<boolean> {
+    const state = this.#get(key)?.state;
+    if (state === "waiting") return true;
+    if (state !== undefined && state !== "sending") return false;
     this.#park(key, openid, body, reason);
     await this.#ensureAlarm();
+    return true;
   }
 
-  /** Followers of this shard with a reply waiting. */
+  /** Followers of this shard with a reply waiting (not one being handed over right now). */
   async waitingFollowers(): Promise<string[]> {
     return this.#sql
-      .exec<{ openid: string }>("SELECT DISTINCT openid FROM waiting")
+      .exec<{ openid: string }>("SELECT DISTINCT openid FROM waiting WHERE handing_until < ?", Date.now())
       .toArray()
       .map((r) => r.openid);
   }
 
-  /** The follower's oldest waiting reply, handed over (gone from here), or null. */
+  /**
+   * The follower's oldest waiting reply, lent for HANDING_MS to the try that
+   * hands it over: gone once that try confirms, waiting again if it does not.
+   */
   async takeWaiting(openid: string): Promise<Waiting | null> {
+    const now = Date.now();
     const row = this.#sql
-      .exec<Waiting>("SELECT key, reply, reason, since FROM waiting WHERE openid = ? ORDER BY since LIMIT 1", openid)
+      .exec<Waiting>(
+        "SELECT key, reply, reason, since FROM waiting WHERE openid = ? AND handing_until < ? ORDER BY since LIMIT 1",
+        openid,
+        now,
+      )
       .toArray()[0];
     if (!row) return null;
-    this.#sql.exec("DELETE FROM waiting WHERE key = ?", row.key);
-    this.#set(row.key, "done", null);
+    this.#sql.exec("UPDATE waiting SET handing_until = ? WHERE key = ?", now + HANDING_MS, row.key);
+    await this.#ensureAlarm();
     return row;
+  }
+
+  /** The waiting reply was handed over (sent, or this message's answer): it waits no more. */
+  async confirmHandOver(key: string): Promise<void> {
+    this.#sql.exec("DELETE FROM waiting WHERE key = ?", key);
+    this.#set(key, "done", null);
   }
 
   /**
@@ -309,19 +391,20 @@ export class DeliveryLedger extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const abandoned = now - ABANDONED_AFTER_MS;
     for (const row of this.#sql
       .exec<{ key: string; state: DeliveryState }>(
-        "SELECT key, state FROM deliveries WHERE state IN ('running', 'deferred', 'noticed', 'sending') AND lease_until > 0 AND lease_until < ?",
-        abandoned,
+        "SELECT key, state FROM deliveries WHERE state IN ('running', 'deferred', 'noticed', 'sending')" +
+          " AND lease_until > 0 AND lease_until < ?",
+        now - ABANDONED_AFTER_MS,
       )
       .toArray()) {
       const unknown = row.state === "sending";
       this.#set(row.key, unknown ? "unknown" : "lost", null);
       log("delivery", {
+        ref: keyRef(row.key),
         outcome: unknown ? "unknown" : "lost",
         reason: unknown
-          ? "the instance ended during the customer-service send"
+          ? "a customer-service send was under way when its instance ended, or its end could not be recorded; it is not sent again"
           : "the handler's instance ended before its reply was ready (a restart, an eviction, or past the platform's time after the response)",
       });
     }
@@ -338,6 +421,7 @@ export class DeliveryLedger extends DurableObject<Env> {
       .toArray()) {
       this.#sql.exec("DELETE FROM waiting WHERE key = ?", row.key);
       log("delivery", {
+        ref: keyRef(row.key),
         outcome: "lost",
         reason: `not handed over within 48 hours; it was waiting because ${row.reason}`,
       });
@@ -346,12 +430,19 @@ export class DeliveryLedger extends DurableObject<Env> {
     await this.#ensureAlarm(true);
   }
 
-  #readyReply(key: string): { reply: string } | undefined {
-    const row = this.#get(key);
-    if (row?.state === "ready" || (row?.state === "replied" && row.reply !== null)) {
-      return { reply: row.state === "ready" ? this.#take(key, row) : row.reply! };
-    }
-    return undefined;
+  /** A message still owed a reply whose handler's lease ran out (a lease of 0 is a record without one). */
+  #orphaned(row: Row): boolean {
+    return row.state === "running" && row.lease_until > 0 && row.lease_until < Date.now();
+  }
+
+  /** Another try runs the handler now: the lease, and the right to settle, are `holder`'s. */
+  #takeOver(key: string, holder: string): void {
+    this.#sql.exec(
+      "UPDATE deliveries SET lease_until = ?, holder = ?, settled_by = NULL, settled_as = NULL WHERE key = ?",
+      Date.now() + LEASE_MS,
+      holder,
+      key,
+    );
   }
 
   /** A ready reply taken by a try: from now on it is that try's passive answer. */
@@ -360,9 +451,13 @@ export class DeliveryLedger extends DurableObject<Env> {
     return row.reply!;
   }
 
+  #mark(key: string, state: "deferred" | "noticed"): void {
+    if (this.#get(key)?.state === "running") this.#set(key, state, null);
+  }
+
   #park(key: string, openid: string, body: string, reason: string): void {
     this.#sql.exec(
-      "INSERT OR REPLACE INTO waiting (key, openid, reply, reason, since) VALUES (?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO waiting (key, openid, reply, reason, since, handing_until) VALUES (?, ?, ?, ?, ?, 0)",
       key,
       openid,
       body,
@@ -370,16 +465,34 @@ export class DeliveryLedger extends DurableObject<Env> {
       Date.now(),
     );
     this.#set(key, "waiting", null);
-    log("delivery", { outcome: "waiting", reason });
+    log("delivery", { ref: keyRef(key), outcome: "waiting", reason });
   }
 
   #wake(key: string): void {
     for (const wake of this.#waiters.get(key) ?? []) wake();
   }
 
+  #sleepOrWake(key: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiters = this.#waiters.get(key) ?? new Set();
+      this.#waiters.set(key, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.#waiters.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      waiters.add(done);
+    });
+  }
+
   #get(key: string): Row | null {
     const row = this.#sql
-      .exec<Row>("SELECT state, reply, expires_at, lease_until, tries FROM deliveries WHERE key = ?", key)
+      .exec<Row>(
+        "SELECT state, reply, expires_at, lease_until, tries, openid, settled_by, settled_as, holder FROM deliveries WHERE key = ?",
+        key,
+      )
       .toArray()[0];
     return row && row.expires_at >= Date.now() ? row : null;
   }
@@ -391,10 +504,11 @@ export class DeliveryLedger extends DurableObject<Env> {
     reply: string | null,
     ttlMs: number,
     leaseUntil: number,
+    holder: string | null = null,
   ): void {
     this.#sql.exec(
-      "INSERT OR REPLACE INTO deliveries (key, openid, state, rank, reply, expires_at, lease_until, tries)" +
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+      "INSERT OR REPLACE INTO deliveries (key, openid, state, rank, reply, expires_at, lease_until, tries, holder)" +
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
       key,
       openid,
       state,
@@ -402,6 +516,7 @@ export class DeliveryLedger extends DurableObject<Env> {
       reply,
       Date.now() + ttlMs,
       leaseUntil,
+      holder,
     );
   }
 
@@ -415,11 +530,13 @@ export class DeliveryLedger extends DurableObject<Env> {
     );
   }
 
-  /** An alarm while anything is kept: soon while a reply is owed, else within a minute. */
+  /** An alarm while anything is kept: soon while a reply is owed or lent, else within a minute. */
   async #ensureAlarm(rescheduling = false): Promise<void> {
     const owed = this.#sql
       .exec<{ n: number }>(
-        "SELECT COUNT(*) AS n FROM deliveries WHERE state IN ('running', 'deferred', 'noticed', 'sending', 'ready')",
+        "SELECT (SELECT COUNT(*) FROM deliveries WHERE lease_until > 0 AND state IN ('running', 'deferred', 'noticed', 'sending', 'ready'))" +
+          " + (SELECT COUNT(*) FROM waiting WHERE handing_until > ?) AS n",
+        Date.now(),
       )
       .one().n;
     const kept = this.#sql

@@ -1,18 +1,18 @@
 /**
  * Exactly-once, and nothing lost, for one message, as the callback asks it.
  *
- * The try's request decides (`earlier`, `handOver`, `answered`, `defer`,
- * `hold`): did an earlier try leave this message's answer, is another try's
- * handler still at work (then wait for its reply until this try's deadline),
- * does a reply wait for this follower, or does this try run the handler, and
- * how did it answer.
+ * The try's request decides (`earlier`, `handOver`, then `answered`,
+ * `deferred` or `held`): did an earlier try leave this message's answer, is
+ * another try's handler still at work (then wait for its reply until this
+ * try's deadline), does a reply wait for this follower, or does this try run
+ * the handler — and how it answered.
  *
  * The handler's own task (`running`, kept alive from the moment the handler
  * is pending, whatever becomes of the request) holds the message's lease and,
- * when the reply is ready and no request answered with it, settles it in the
- * ledger: for the next try to take, by customer-service message, or to wait
- * for the follower's next message. So a reply outlives a request that was
- * cancelled or an instance's other work, until the platform's limit.
+ * when the reply is ready and the request did not answer with it, settles it
+ * in the ledger with how the request answered: by customer-service message,
+ * ready for the next try, or to wait for the follower's next message. So a
+ * reply outlives a request that was cancelled, up to the platform's limit.
  *
  * This instance's memory answers first, the ledger (a Durable Object per shard
  * of followers) next; a provable first delivery does not ask the ledger at
@@ -24,11 +24,12 @@ import { callbackConfig, type CallbackConfig } from "../config";
 import type { Env } from "../env";
 import { describeError, log, type LogFields } from "../log";
 import { bounded, sleep } from "../timers";
+import { bytesToHex, randomBytes } from "../wechat/bytes";
 import type { Message } from "../wechat/messages";
 import { parseReplyBody, renderReplyBody, type Reply } from "../wechat/replies";
 import { sendReply, type SendResult } from "./customer-service";
-import type { Arrival, DeliveryLedger, HeldAnswer, Settled, Waiting } from "./ledger";
-import { LEASE_MS, WECHAT_TRIES, dedupKey, isFirstDelivery, isInteraction, shardOf } from "./policy";
+import type { Arrival, Awaited, DeliveryLedger, OwnDecision, Settled, Waiting } from "./ledger";
+import { LEASE_RENEW_MS, WECHAT_TRIES, dedupKey, isFirstDelivery, isInteraction, keyRef, shardOf } from "./policy";
 import { forgetDelivery, recentDelivery, rememberDelivery } from "./recent";
 import { enqueueRecord, ledgerStub } from "./recorder";
 import { mayHaveWaiting, noteHandedOver, noteWaiting } from "./waiting";
@@ -37,14 +38,21 @@ type Ledger = DurableObjectStub<DeliveryLedger>;
 
 /** The most a ledger call may take on the way to an answer (less when the deadline is nearer). */
 const STORAGE_MS = 1000;
+/** A ledger call's round trip on top of what it does, kept free before the deadline. */
+const ROUND_TRIP_MS = 150;
 /** What the platform lets work go on after the response (waitUntil: 30 s), less a margin. */
 const AFTER_RESPONSE_MS = 25_000;
+/** A held try answers once WeChat has surely given up on it: this many of WeChat's tries after it arrived. */
+const RELEASE_AFTER_TRIES = 1.2;
 /** How long a handler's task waits, once its reply is ready, for its request to say it answered with it. */
 const REQUEST_GRACE_MS = 200;
+/** The time a hand-over's customer-service send leaves for the message's own answer. */
+const ANSWER_MARGIN_MS = 300;
 
 /** How an earlier try answers this one, or that this try runs the handler. */
 export type Earlier =
-  | { run: true; tryNumber: number }
+  /** `fresh`: the message's first run (a reply waiting for the follower may be handed over on it). */
+  | { run: true; tryNumber: number; fresh: boolean }
   /** The answer again: a passive reply's body, or `success`. */
   | { run: false; answer: "again"; body: string }
   /** hold: the reply is not ready and WeChat will try again: leave this try unanswered. */
@@ -52,8 +60,7 @@ export type Earlier =
   /** hold: WeChat's last try, the reply still not ready: the notice; the reply waits for the next message. */
   | { run: false; answer: "notice" };
 
-/** What this try's request did with the handler's reply. */
-type Decision = "passive" | "late";
+const again = (body: string): Earlier => ({ run: false, answer: "again", body });
 
 export class MessageDelivery {
   readonly key: string;
@@ -66,11 +73,12 @@ export class MessageDelivery {
   readonly #ledger: DurableObjectNamespace<DeliveryLedger> | null;
   readonly #shard: number;
   readonly #log: LogFields;
-  #decision: Decision | undefined;
+  /** This try's run of the handler, in the ledger: its lease and its right to settle. */
+  readonly #holder = bytesToHex(randomBytes(8));
+  /** How this try answered while its handler ran: `passive` (with the reply), or the ledger's OwnDecision. */
+  #decision: "passive" | OwnDecision | undefined;
   #decided: () => void = () => {};
   readonly #decisionMade = new Promise<void>((resolve) => (this.#decided = resolve));
-  /** The ledger's record of a `late` decision (defer, notice), which the reply's settling waits for. */
-  #recorded: Promise<unknown> = Promise.resolve();
 
   constructor(
     message: Message,
@@ -89,16 +97,20 @@ export class MessageDelivery {
     this.#ledger = this.#config.exactlyOnce ? this.#config.ledger : null;
     this.key = dedupKey(message);
     this.#shard = shardOf(message.FromUserName);
-    this.#log = log;
+    this.#log = { ...log, ref: keyRef(this.key) };
   }
 
   get #openid(): string {
     return this.#message.FromUserName;
   }
 
+  get #hold(): boolean {
+    return this.#config.strategy === "hold";
+  }
+
   /** When a held try may end its response: WeChat has given up on it by then. */
   get releaseAt(): number {
-    return this.#arrived + Math.round(this.#config.tryMs * 1.2);
+    return this.#arrived + Math.round(this.#config.tryMs * RELEASE_AFTER_TRIES);
   }
 
   // ---- the try's request --------------------------------------------------
@@ -107,60 +119,78 @@ export class MessageDelivery {
   async earlier(): Promise<Earlier> {
     const now = Date.now();
     const local = this.#ledger ? recentDelivery(this.key, now) : undefined;
-    // hold: a handler at work here: the ledger says whether its reply is ready by now. Otherwise
-    // its own try answers at its deadline, and this one gets `success`.
-    const heldHere = local?.state === "running" && this.#config.strategy === "hold";
-    if (local !== undefined && !heldHere) {
-      return { run: false, answer: "again", body: local.state === "replied" && local.reply ? local.reply : "success" };
+    if (local?.state === "replied" && local.reply) return again(local.reply);
+    if (local?.state === "running" && !this.#hold) {
+      // Its own try answers at its deadline; if that request is gone, the reply goes by customer-service message.
+      this.#markLater("deferred");
+      return again("success");
     }
+    if (local !== undefined && local.state !== "running") return again("success");
     const first = isFirstDelivery(Number(this.#message.CreateTime), this.#sentAtS, now);
-    if (this.#ledger === null || (first && !heldHere)) return { run: true, tryNumber: 1 };
+    if (this.#ledger === null || (first && local === undefined)) return { run: true, tryNumber: 1, fresh: true };
     let arrival: Arrival;
     try {
-      arrival = await this.#call("arrive", (l) => l.arrive(this.key, this.#openid, this.#config.recordTtlMs));
+      arrival = await this.#call("arrive", (l) =>
+        l.arrive(this.key, this.#openid, this.#config.recordTtlMs, this.#holder),
+      );
     } catch {
-      return { run: true, tryNumber: this.#tryByClock() }; // nothing lost; at worst a retry runs the handler twice
+      return { run: true, tryNumber: this.#tryByClock(), fresh: false }; // nothing lost; at worst it runs twice
     }
+    const tryNumber = Math.max(arrival.tries, this.#tryByClock());
     if (arrival.run) {
-      if (arrival.takenOver) log("delivery", { ...this.#log, outcome: "taken_over", try: arrival.tries });
-      return { run: true, tryNumber: arrival.tries };
+      if (arrival.takenOver) log("delivery", { ...this.#log, outcome: "taken_over", try: tryNumber });
+      return { run: true, tryNumber, fresh: arrival.tries === 1 };
     }
-    if (arrival.reply !== undefined) return { run: false, answer: "again", body: arrival.reply };
-    if (arrival.state === "running") return this.#awaitReply(arrival.tries);
-    return { run: false, answer: "again", body: "success" };
-  }
-
-  /** Another try's handler has the message: wait for its reply until this try's deadline. */
-  async #awaitReply(tryNumber: number): Promise<Earlier> {
-    const waitMs = Math.max(0, this.#remaining() - 100);
-    const got = await this.#call<HeldAnswer>("awaitReply", (l) => l.awaitReply(this.key, waitMs), waitMs + 500).catch(
-      () => null,
-    );
-    if (got?.reply !== undefined) return { run: false, answer: "again", body: got.reply };
-    let last: HeldAnswer | null;
-    if (this.#config.strategy !== "hold") {
-      // custom, auto: `success` now; the reply goes by customer-service message when ready.
-      last = await this.#call<HeldAnswer>("defer", (l) =>
-        l.defer(this.key, this.#openid, this.#config.recordTtlMs),
-      ).catch(() => null);
-      return last?.reply !== undefined
-        ? { run: false, answer: "again", body: last.reply }
-        : { run: false, answer: "again", body: "success" };
-    }
-    if (tryNumber < WECHAT_TRIES) return { run: false, answer: "held" };
-    last = await this.#call<HeldAnswer>("giveUp", (l) => l.giveUp(this.key)).catch(() => null);
-    return last?.reply !== undefined
-      ? { run: false, answer: "again", body: last.reply }
-      : { run: false, answer: "notice" };
+    if (arrival.reply !== undefined) return again(arrival.reply);
+    if (arrival.state === "running") return this.#awaitReply(tryNumber);
+    return again("success");
   }
 
   /**
-   * A reply waiting for this follower, handed over: by customer-service
-   * message when that works now (auto; then undefined: this message is handled
-   * as usual), else the reply's body, which answers this message instead.
+   * Another try's handler has the message: wait for its reply until this
+   * try's deadline; if it does not come, what this try answers instead, marked
+   * in the same ledger call (`success` and the customer-service message, or
+   * hold's silence or notice).
    */
-  async handOver(): Promise<string | undefined> {
-    if (this.#ledger === null || this.#config.strategy === "custom" || !isInteraction(this.#message)) return undefined;
+  async #awaitReply(tryNumber: number): Promise<Earlier> {
+    const last = tryNumber >= WECHAT_TRIES;
+    const otherwise = this.#hold ? (last ? "noticed" : null) : "deferred";
+    const instead: Earlier = !this.#hold ? again("success") : { run: false, answer: last ? "notice" : "held" };
+    const answerBy = this.#arrived + this.#config.replyDeadlineMs - ROUND_TRIP_MS;
+    const waitMs = answerBy - Date.now() - ROUND_TRIP_MS;
+    if (waitMs <= 0) {
+      if (otherwise) this.#markLater(otherwise);
+      return instead;
+    }
+    let got: Awaited;
+    try {
+      got = await this.#call(
+        "awaitReply",
+        (l) => l.awaitReply(this.key, waitMs, answerBy, otherwise, this.#holder),
+        answerBy - Date.now(),
+      );
+    } catch {
+      if (otherwise) this.#markLater(otherwise);
+      return instead;
+    }
+    if ("reply" in got) return again(got.reply);
+    if ("takeOver" in got) {
+      log("delivery", { ...this.#log, outcome: "taken_over", try: tryNumber });
+      return { run: true, tryNumber, fresh: false };
+    }
+    return instead;
+  }
+
+  /**
+   * A reply waiting for this follower, handed over on their message's first
+   * run: by customer-service message when that works now (auto; then
+   * undefined: this message is handled as usual), else the reply's body,
+   * which answers this message instead. Confirmed to the ledger once it went,
+   * or is this message's answer; unconfirmed, it waits again.
+   */
+  async handOver(earlier: Earlier & { run: true }): Promise<string | undefined> {
+    if (!earlier.fresh || this.#ledger === null || this.#config.strategy === "custom") return undefined;
+    if (!isInteraction(this.#message)) return undefined;
     const shardName = `shard-${this.#shard}`;
     let waiting: Waiting | null;
     try {
@@ -168,25 +198,28 @@ export class MessageDelivery {
       if (!(await mayHaveWaiting(shardName, this.#openid, fetch, Date.now()))) return undefined;
       waiting = await this.#call<Waiting | null>("takeWaiting", (l) => l.takeWaiting(this.#openid));
     } catch {
-      return undefined; // it keeps waiting, for a later message
+      return undefined; // unconfirmed, it waits again, for a later message
     }
-    noteHandedOver(shardName, this.#openid);
+    noteHandedOver(shardName);
     if (waiting === null) return undefined;
-    const fields = { ...this.#log, outcome: "handed_over", waitedMs: Date.now() - waiting.since };
-    const budget = this.#remaining() - 300; // this message must still be answered in time
+    const confirm = () => this.#waitUntil(this.#persist("confirmHandOver", (l) => l.confirmHandOver(waiting.key)));
+    const fields = {
+      ...this.#log,
+      outcome: "handed_over",
+      of: keyRef(waiting.key),
+      waitedMs: Date.now() - waiting.since,
+    };
+    const budget = this.#remaining() - ANSWER_MARGIN_MS;
     if (this.#config.strategy === "auto" && budget > 0) {
-      const reply = parseReplyBody(waiting.reply);
-      const sent: SendResult = await bounded(
-        sendReply(this.#env, this.#openid, reply, Date.now() + budget, this.#backoffScale),
-        budget,
-        "customer-service send",
-      ).catch((error: unknown) => ({ sent: false, failure: "unknown", error, attempts: 1 }) as const);
+      const sent = await this.#sendWithin(parseReplyBody(waiting.reply), budget);
       // A send whose result is unknown may have reached the follower: it is not repeated passively.
       if (sent.sent || (!sent.nothing && sent.failure === "unknown")) {
+        confirm();
         log("delivery", { ...fields, via: "custom", ...resultFields(sent) });
         return undefined;
       }
     }
+    confirm(); // this message's answer now; its own record keeps it for a retry of this message
     log("delivery", { ...fields, via: "passive" });
     return waiting.reply;
   }
@@ -202,24 +235,26 @@ export class MessageDelivery {
 
   /** custom, auto: this try answered `success` at its deadline; the reply goes by customer-service message. */
   deferred(): void {
-    if (this.#ledger) {
-      rememberDelivery(this.key, { state: "deferred" }, Date.now());
-      this.#recorded = this.#call("defer", (l) => l.defer(this.key, this.#openid, this.#config.recordTtlMs)).catch(
-        () => {},
-      );
-    }
-    this.#decide("late");
+    if (this.#ledger) rememberDelivery(this.key, { state: "deferred" }, Date.now());
+    this.#decide("deferred");
+    this.#markLater("deferred"); // for a try on another instance; this one's task settles with its decision
   }
 
   /** hold: this try stopped waiting at its deadline; `last`: it was WeChat's last try, answered with the notice. */
   held(last: boolean): void {
-    if (this.#ledger && last) this.#recorded = this.#call("giveUp", (l) => l.giveUp(this.key)).catch(() => {});
-    this.#decide("late");
+    this.#decide(last ? "noticed" : "held");
+    if (last) this.#markLater("noticed");
   }
 
-  #decide(decision: Decision): void {
+  #decide(decision: "passive" | OwnDecision): void {
     this.#decision ??= decision;
     this.#decided();
+  }
+
+  /** Marks the message for the other tries, after this try's answer is fixed: never takes a reply. */
+  #markLater(state: "deferred" | "noticed"): void {
+    if (this.#ledger === null) return;
+    this.#waitUntil(this.#persist("mark", (l) => l.mark(this.key, this.#openid, state, this.#config.recordTtlMs)));
   }
 
   // ---- the handler's task --------------------------------------------------
@@ -237,12 +272,12 @@ export class MessageDelivery {
     const reply = await pending; // never rejects: runHandler answers a handler's error
     await Promise.race([this.#decisionMade, sleep(REQUEST_GRACE_MS)]);
     if (this.#decision === "passive") return;
+    const own = this.#decision ?? null;
     if (this.#decision === undefined) log("delivery", { ...this.#log, outcome: "request_gone" });
-    await this.#recorded;
     if (this.#ledger === null) return this.#withoutLedger(reply);
     const body = renderReplyBody(reply);
     const settled = await this.#persist<Settled>("settle", (l) =>
-      l.settle(this.key, this.#openid, body, this.#config.recordTtlMs, this.#config.tryMs),
+      l.settle(this.key, this.#openid, body, own, this.#holder, this.#config.recordTtlMs, this.#config.tryMs),
     );
     if (settled === null) {
       log("delivery", {
@@ -256,30 +291,29 @@ export class MessageDelivery {
       // A try landing here from now on must learn from the ledger, not from this instance's memory of a handler at work.
       forgetDelivery(this.key);
       if (settled === "waiting") noteWaiting(`shard-${this.#shard}`, this.#openid);
-      log("delivery", {
-        ...this.#log,
-        outcome: settled === "ready" ? "ready_for_next_try" : settled,
-        reply: reply.type,
-      });
+      const outcome = settled === "ready" ? "ready_for_next_try" : settled;
+      log("delivery", { ...this.#log, outcome, reply: reply.type });
     }
   }
 
-  /** Holds the message's lease while `work` goes on: a try that finds it run out knows this instance is gone. */
+  /** Holds the message's lease while `work` goes on: renewed on a fixed beat, whatever one renewal takes. */
   async #keepLease(work: Promise<void>): Promise<void> {
     if (this.#ledger === null) return work;
     let over = false;
     const done = work.finally(() => (over = true));
-    let failing = false;
+    let inFlight: Promise<unknown> | null = null;
+    let failures = 0;
     while (!over) {
-      try {
-        await this.#call("renew", (l) => l.renew(this.key, this.#openid, this.#config.recordTtlMs), LEASE_MS / 2);
-        failing = false;
-      } catch {
-        failing = true; // logged by #call; the next renewal may land
-      }
-      await Promise.race([sleep(LEASE_MS / 2), done]);
+      inFlight ??= this.#call(
+        "renew",
+        (l) => l.renew(this.key, this.#openid, this.#config.recordTtlMs, this.#holder),
+        2 * LEASE_RENEW_MS,
+      )
+        .catch(() => failures++)
+        .finally(() => (inFlight = null));
+      await Promise.race([sleep(LEASE_RENEW_MS), done]);
     }
-    if (failing) log("delivery", { ...this.#log, outcome: "lease_unrenewed" });
+    if (failures > 0) log("delivery", { ...this.#log, outcome: "lease_unrenewed", failures });
     await done;
   }
 
@@ -298,7 +332,11 @@ export class MessageDelivery {
     } else if (result.failure === "unknown") {
       await this.#finish("unknown");
       log("deferred", { ...fields, outcome: "unknown" });
-    } else if (this.#config.strategy === "auto" && (await this.#park(renderReplyBody(reply), reasonOf(result)))) {
+    } else if (
+      this.#config.strategy === "auto" &&
+      this.#ledger &&
+      (await this.#park(renderReplyBody(reply), reasonOf(result)))
+    ) {
       log("deferred", { ...fields, outcome: "waiting" });
     } else {
       await this.#finish("lost");
@@ -308,7 +346,7 @@ export class MessageDelivery {
 
   /** EXACTLY_ONCE=off: no ledger, no other try to leave the reply to: by customer-service message if late. */
   async #withoutLedger(reply: Reply): Promise<void> {
-    if (this.#decision === "late") return this.#send(reply);
+    if (this.#decision === "deferred") return this.#send(reply);
     log("delivery", {
       ...this.#log,
       outcome: "lost",
@@ -317,8 +355,8 @@ export class MessageDelivery {
   }
 
   async #park(body: string, reason: string): Promise<boolean> {
-    const parked = await this.#persist<void>("park", (l) => l.park(this.key, this.#openid, body, reason));
-    if (parked === null) return false;
+    const parked = await this.#persist<boolean>("park", (l) => l.park(this.key, this.#openid, body, reason));
+    if (!parked) return false;
     noteWaiting(`shard-${this.#shard}`, this.#openid);
     return true;
   }
@@ -328,15 +366,23 @@ export class MessageDelivery {
     if (this.#ledger === null) return;
     rememberDelivery(this.key, { state: "done" }, Date.now());
     const written = await this.#persist<void>("finish", (l) => l.finish(this.key, state));
-    if (written === null) {
-      forgetDelivery(this.key); // this instance's memory may not answer for what the ledger does not know
-      log("ledger", { ...this.#log, op: "finish", outcome: "unrecorded", state });
-    }
+    if (written === null) log("ledger", { ...this.#log, op: "finish", outcome: "unrecorded", state });
+  }
+
+  /** A customer-service send bounded by `ms` (the follower's message still needs its answer): unknown when it outlasts it. */
+  async #sendWithin(reply: Reply, ms: number): Promise<SendResult> {
+    const sending = sendReply(this.#env, this.#openid, reply, Date.now() + ms, this.#backoffScale);
+    return bounded(sending, ms, "customer-service send").catch((error: unknown) => ({
+      sent: false,
+      failure: "unknown",
+      error,
+      attempts: 1,
+    }));
   }
 
   // ---- the ledger ----------------------------------------------------------
 
-  /** A ledger write that must land: tried again with backoff; null if it never did. */
+  /** A ledger write that must land: tried again with backoff; null if it never did. Only for calls safe to repeat. */
   async #persist<T>(op: string, call: (ledger: Ledger) => Promise<unknown>): Promise<T | null> {
     for (const wait of [0, 500, 1000, 2000, 4000]) {
       await sleep(wait);
@@ -363,7 +409,7 @@ export class MessageDelivery {
 
   /** A call on the way to the answer takes at most STORAGE_MS, and never runs past the deadline. */
   #storageMs(): number {
-    return Math.min(STORAGE_MS, Math.max(50, this.#remaining()));
+    return Math.min(STORAGE_MS, Math.max(50, this.#remaining() - ROUND_TRIP_MS));
   }
 
   /** Time left before this try's deadline. */
@@ -376,10 +422,10 @@ export class MessageDelivery {
     return this.#config.tryMs / 5000;
   }
 
-  /** Which of WeChat's tries this is, by WeChat's own clock (when the ledger cannot say). */
+  /** Which of WeChat's tries this is, by WeChat's own clock (its send time in the query). */
   #tryByClock(): number {
     const elapsedMs = (this.#sentAtS - Number(this.#message.CreateTime)) * 1000;
-    return Math.min(WECHAT_TRIES, Math.max(1, 1 + Math.floor(elapsedMs / this.#config.tryMs)));
+    return Math.min(WECHAT_TRIES, Math.max(1, 1 + Math.floor(elapsedMs / 5000)));
   }
 }
 

@@ -23,11 +23,16 @@ export const LEDGER_SHARDS = 8;
 export const WECHAT_TRIES = 3;
 
 /**
- * A handler at work holds a lease on its message, renewed every LEASE_MS / 2
- * while it runs: a retry that finds the lease run out knows the handler's
- * instance is gone (a restart, an eviction, a request cancelled) and runs it again.
+ * A handler at work holds a lease on its message, renewed every
+ * LEASE_RENEW_MS while it runs: a retry that finds the lease run out knows the
+ * handler's instance is gone (a restart, an eviction) and runs it again. Three
+ * renewals fit in a lease, so one slow renewal does not lose it; and a lease
+ * runs out within WeChat's 5 s between tries.
  */
-export const LEASE_MS = 2000;
+export const LEASE_MS = 3000;
+export const LEASE_RENEW_MS = 1000;
+/** How long a waiting reply is lent to the try handing it over before it waits again (unconfirmed). */
+export const HANDING_MS = 30_000;
 /**
  * A reply still owed whose lease ran out this long ago was abandoned: WeChat's
  * tries (~15 s) are over, so no try will run its handler again.
@@ -46,14 +51,24 @@ export function dedupKey(message: Message): string {
   return `e:${message.FromUserName}\n${message.CreateTime}\n${String(message.Event ?? message.MsgType)}\n${key}`;
 }
 
-/** The ledger shard of a follower (FNV-1a of the OpenID): all of one follower's messages share one. */
-export function shardOf(openid: string): number {
+/** FNV-1a over the text's UTF-16 units, as an unsigned 32-bit number. */
+function fnv1a(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < openid.length; i++) {
-    h ^= openid.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % LEDGER_SHARDS;
+  return h >>> 0;
+}
+
+/** A message's reference in log lines: a hash of its key (which may hold an OpenID), to match a message's lines. */
+export function keyRef(key: string): string {
+  return fnv1a(key).toString(16).padStart(8, "0");
+}
+
+/** The ledger shard of a follower: all of one follower's messages share one. */
+export function shardOf(openid: string): number {
+  return fnv1a(openid) % LEDGER_SHARDS;
 }
 
 /** True when this request cannot be a retry (see the module comment). */

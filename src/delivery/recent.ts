@@ -24,7 +24,7 @@
 import { FIRST_DELIVERY_S, type DeliveryState } from "./policy";
 
 export interface RecentDelivery {
-  state: Exclude<DeliveryState, "undeliverable" | "sending">;
+  state: Extract<DeliveryState, "running" | "deferred" | "replied" | "done">;
   /** The passive reply's body (state `replied`; replies.ts' renderReplyBody), which a resend's answer wraps. */
   reply?: string;
 }

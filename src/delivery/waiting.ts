@@ -9,7 +9,7 @@
 import { WAITING_INDEX_MS } from "./policy";
 
 interface ShardIndex {
-  followers: Set<string>;
+  followers: Promise<Set<string>>;
   fetchedAt: number;
 }
 
@@ -24,20 +24,24 @@ export async function mayHaveWaiting(
 ): Promise<boolean> {
   let index = shards.get(shardName);
   if (index === undefined || now - index.fetchedAt > WAITING_INDEX_MS) {
-    // A shard that cannot say is asked again only WAITING_INDEX_MS later: its replies keep waiting meanwhile.
-    const followers = await fetch().catch(() => []);
-    index = { followers: new Set(followers), fetchedAt: now };
+    // One question at a time; a shard that cannot say is asked again only WAITING_INDEX_MS later.
+    const followers = fetch().then(
+      (list) => new Set(list),
+      () => new Set<string>(),
+    );
+    index = { followers, fetchedAt: now };
     shards.set(shardName, index);
   }
-  return index.followers.has(openid);
+  return (await index.followers).has(openid);
 }
 
 /** A reply for `openid` began to wait (this instance put it there). */
 export function noteWaiting(shardName: string, openid: string): void {
-  shards.get(shardName)?.followers.add(openid);
+  void shards.get(shardName)?.followers.then((set) => set.add(openid));
 }
 
-/** The follower's waiting reply was handed over. */
-export function noteHandedOver(shardName: string, openid: string): void {
-  shards.get(shardName)?.followers.delete(openid);
+/** A reply of the shard was handed over (the follower may have more): the shard is asked again next time. */
+export function noteHandedOver(shardName: string): void {
+  const index = shards.get(shardName);
+  if (index) index.fetchedAt = 0;
 }
