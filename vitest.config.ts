@@ -14,7 +14,7 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 // Nothing here may reach the network: keep Miniflare from fetching Request.cf data.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 import { defineConfig } from "vitest/config";
-import { FakeWeChatApi } from "./test/fakes/wechat-api.ts";
+import { FakeWeChatApi } from "./local-wechat/api.ts";
 
 /** The deployment's compatibility date, so that tests run on the runtime it will. */
 const compatibilityDate = /^compatibility_date = "([\d-]+)"$/m.exec(readFileSync("wrangler.toml", "utf8"))![1]!;

@@ -457,7 +457,7 @@ const started = Date.now();
 log(`bundling into ${out}`);
 const scriptPath = await bundleWorker();
 await build({
-  entryPoints: [new URL("../test/fakes/wechat-api.ts", import.meta.url).pathname],
+  entryPoints: [new URL("../local-wechat/api.ts", import.meta.url).pathname],
   bundle: true,
   platform: "node",
   format: "esm",

@@ -12,7 +12,7 @@ import type { Server } from "node:http";
 import type { Miniflare } from "miniflare";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeWeChatApi } from "../fakes/wechat-api";
+import { FakeWeChatApi } from "../../local-wechat/api";
 import { freePort, serveFake, startWorker } from "./harness";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

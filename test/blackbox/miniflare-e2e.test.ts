@@ -8,7 +8,7 @@
 import { decrypt, encrypt, getSignature } from "@wecom/crypto";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeWeChatApi } from "../fakes/wechat-api";
+import { FakeWeChatApi } from "../../local-wechat/api";
 import { startWorker } from "./harness";
 
 const TOKEN = "e2e-token";

@@ -1,16 +1,28 @@
 /**
- * A fake of WeChat's API, as strict as the real one where it matters:
+ * WeChat's API, played strictly: the one fake of WeChat that `npm run dev`
+ * (the local WeChat), the tests (inside workerd as the outbound service, and
+ * behind HTTP in the black boxes) and the benchmarks all use.
  * - /cgi-bin/token issues a new token and revokes the previous one at once
  *   (the real one grants a 5-minute overlap; strictness exposes races);
  * - /cgi-bin/stable_token returns the same token until its last 300 s, a new
  *   one with force_refresh (20 a day, 30 s apart), separate from /cgi-bin/token;
  * - API calls check access_token: missing 41001, unknown 40014, revoked 40001,
  *   expired 42001; wrong HTTP method 43001/43002; bad JSON 47001;
- * - qrcode/create, menu/create, message/*, user/info validate like WeChat.
- * Plain fetch-handler code: it runs in Node as Miniflare's outbound service
- * (tests inside workerd reach it through every outbound fetch) or behind an
- * HTTP server. Tests steer it through http://fake.control/ (see `control`).
+ * - qrcode/create, menu/create, message/*, user/info validate like WeChat;
+ * - customer-service messages follow WeChat's rules (客服消息): a follower's
+ *   message opens a 48-hour window of 5 messages, a click, subscribe or scan
+ *   allows 3 within a minute; past the quota 45047, outside the window 45015;
+ *   an unverified account gets 48001 on customer-service, QR codes, template
+ *   messages and web authorization;
+ * - faults on demand: a delay or an errcode on any path, "another server
+ *   fetched the token", and an offset on the account's clock.
+ * Plain fetch-handler code, no import from the Worker: it runs in Node and in
+ * workerd. Tests steer it through http://fake.control/ (see `control`); the
+ * local WeChat (./app.ts) through its methods. Development tooling: nothing
+ * here is in the Worker's bundle.
  */
+
+import { renderSVG } from "uqr";
 
 export const API_HOST = "api.weixin.qq.com";
 export const CONTROL_HOST = "fake.control";
@@ -33,7 +45,44 @@ interface Behaviour {
   customRefusal?: { errcode: number; errmsg: string };
 }
 
-interface App {
+/** A fault on an API path ("*": every one): a delay, an errcode, or both; for `times` calls, or until reset. */
+export interface Fault {
+  path: string;
+  delayMs?: number;
+  errcode?: number;
+  errmsg?: string;
+  times?: number;
+}
+
+/** What the account may do: an unverified 订阅号 has no customer-service, QR codes, templates or web authorization. */
+export type Permissions = "verified" | "unverified";
+
+/** A follower as the API knows them: following or not, and their customer-service allowances. */
+export interface Follower {
+  openid: string;
+  subscribed: boolean;
+  /** Each interaction's allowance of customer-service messages: until when, and how many are left. */
+  grants: { until: number; left: number }[];
+}
+
+/** A parametric QR code the account created. */
+export interface QrCode {
+  ticket: string;
+  url: string;
+  action_name: string;
+  scene: string;
+  expires_at: number | null;
+}
+
+/** A message the account sent on its own, as the follower sees it. */
+export interface AccountMessage {
+  appid: string;
+  openid: string;
+  via: "custom" | "template";
+  body: Record<string, unknown>;
+}
+
+export interface App {
   appid: string;
   secret: string;
   tokenTtlS: number;
@@ -46,7 +95,17 @@ interface App {
   sent: { path: string; body: unknown }[];
   behaviour: Behaviour;
   customWindowClosed: Set<string>;
+  permissions: Permissions;
+  /** Whether customer-service messages need a follower's window (the local WeChat's account: yes). */
+  windowRules: boolean;
+  followers: Map<string, Follower>;
+  qrcodes: QrCode[];
+  faults: Fault[];
+  /** Added to the clock the customer-service rules read (a developer jumps ahead 48 hours). */
+  clockOffsetMs: number;
 }
+
+const HOUR = 3600_000;
 
 const json = (body: unknown, status = 200) =>
   new Response(typeof body === "string" ? body : JSON.stringify(body), {
@@ -77,6 +136,9 @@ export class FakeWeChatApi {
   /** The OpenID the fake's "user" has when authorizing (per app: the same follower each time). */
   oauthOpenId = "oFakeWebUser000000000000001";
 
+  /** Told of every customer-service and template message an account sends (the local WeChat shows them). */
+  onAccountMessage: ((message: AccountMessage) => void) | undefined;
+
   /** `anyHost`: serve the API on whatever host it is reached at (standalone over HTTP). */
   constructor(readonly options: { anyHost?: boolean } = {}) {}
   readonly tokens = new Map<string, Token>();
@@ -87,7 +149,7 @@ export class FakeWeChatApi {
     return this.apps.get(appid);
   }
 
-  register(appid: string, secret: string, tokenTtlS = 7200): App {
+  register(appid: string, secret: string, tokenTtlS = 7200, options: { windowRules?: boolean } = {}): App {
     const app: App = {
       appid,
       secret,
@@ -97,6 +159,12 @@ export class FakeWeChatApi {
       sent: [],
       behaviour: { delayMs: {}, fail: [] },
       customWindowClosed: new Set(),
+      permissions: "verified",
+      windowRules: options.windowRules ?? false,
+      followers: new Map(),
+      qrcodes: [],
+      faults: [],
+      clockOffsetMs: 0,
     };
     this.apps.set(appid, app);
     return app;
@@ -125,8 +193,23 @@ export class FakeWeChatApi {
         failure.remaining--;
         return new Response("<html>502 Bad Gateway</html>", { status: failure.status });
       }
+      const faulted = await this.fault(app, url.pathname, request);
+      if (faulted) return faulted;
     }
     return this.api(url, request, app);
+  }
+
+  /** The fault set on this path, if any: its delay, then its errcode. */
+  async fault(app: App, path: string, request: Request): Promise<Response | undefined> {
+    const fault = app.faults.find((f) => (f.path === "*" || f.path === path) && (f.times === undefined || f.times > 0));
+    if (!fault || path === "/cgi-bin/showqrcode") return undefined;
+    if (fault.times !== undefined) fault.times--;
+    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.errcode === undefined) return undefined;
+    const ip = request.headers.get("cf-connecting-ip") ?? request.headers.get("x-forwarded-for") ?? "127.0.0.1";
+    const errmsg =
+      fault.errmsg ?? (fault.errcode === 40164 ? `invalid ip ${ip} ipv6 ::ffff:${ip}, not in whitelist` : "fault");
+    return err(fault.errcode, errmsg);
   }
 
   async api(url: URL, request: Request, app: App | undefined): Promise<Response> {
@@ -172,13 +255,16 @@ export class FakeWeChatApi {
     if (path === "/connect/oauth2/authorize") {
       // The user consents at once; WeChat redirects back with a one-time code.
       if (!app) return new Response("invalid appid", { status: 400 });
+      if (app.permissions === "unverified") return new Response("api unauthorized (48001)", { status: 403 });
       const scope = q.get("scope") ?? "";
       const redirect = q.get("redirect_uri");
       if (q.get("response_type") !== "code" || !["snsapi_base", "snsapi_userinfo"].includes(scope) || !redirect) {
         return new Response("invalid request", { status: 400 });
       }
       const code = randomToken("code");
-      this.codes.set(code, { appid: app.appid, openid: this.oauthOpenId, scope, used: false });
+      // The local WeChat's page tells which of its followers is signing in (a cookie of its origin).
+      const follower = /(?:^|;\s*)wechat_follower=([A-Za-z0-9_-]+)/.exec(request.headers.get("cookie") ?? "")?.[1];
+      this.codes.set(code, { appid: app.appid, openid: follower ?? this.oauthOpenId, scope, used: false });
       const back = new URL(redirect);
       back.searchParams.set("code", code);
       back.searchParams.set("state", q.get("state") ?? "");
@@ -188,6 +274,7 @@ export class FakeWeChatApi {
     if (path === "/sns/oauth2/access_token") {
       if (q.get("grant_type") !== "authorization_code") return err(40002, "invalid grant_type");
       if (!app) return err(40013, "invalid appid");
+      if (app.permissions === "unverified") return err(48001, "api unauthorized");
       if (q.get("secret") !== app.secret) return err(40125, "invalid appsecret");
       const code = this.codes.get(q.get("code") ?? "");
       if (!code || code.appid !== app.appid) return err(40029, "invalid code");
@@ -222,6 +309,13 @@ export class FakeWeChatApi {
       });
     }
 
+    if (path === "/cgi-bin/showqrcode") {
+      // WeChat serves this at mp.weixin.qq.com: the image of the code, which encodes its url.
+      const code = [...this.apps.values()].flatMap((a) => a.qrcodes).find((c) => c.ticket === q.get("ticket"));
+      if (!code) return new Response("invalid ticket", { status: 404 });
+      return new Response(renderSVG(code.url, { border: 2 }), { headers: { "content-type": "image/svg+xml" } });
+    }
+
     // Everything else needs a valid access_token.
     const access = q.get("access_token");
     if (!access) return err(41001, "access_token missing");
@@ -244,13 +338,22 @@ export class FakeWeChatApi {
         if (!body) return err(47001, "data format error");
         const problem = qrProblem(body);
         if (problem) return err(40097, `invalid args: ${problem}`);
+        if (tapp.permissions === "unverified") return err(48001, "api unauthorized");
         tapp.sent.push({ path, body });
         const permanent = String(body.action_name).startsWith("QR_LIMIT");
         const expire = permanent ? undefined : ((body.expire_seconds as number | undefined) ?? 30); // WeChat's default is 30 s
-        return json({
+        const code: QrCode = {
           ticket: randomTicket(),
-          ...(expire === undefined ? {} : { expire_seconds: expire }),
           url: `http://weixin.qq.com/q/${randomToken("q")}`,
+          action_name: String(body.action_name),
+          scene: String(body.action_info.scene.scene_str ?? body.action_info.scene.scene_id),
+          expires_at: expire === undefined ? null : now + expire * 1000,
+        };
+        tapp.qrcodes.push(code);
+        return json({
+          ticket: code.ticket,
+          ...(expire === undefined ? {} : { expire_seconds: expire }),
+          url: code.url,
         });
       }
       case "/cgi-bin/menu/create": {
@@ -277,10 +380,13 @@ export class FakeWeChatApi {
         const body = await readJson(request);
         if (!body) return err(47001, "data format error");
         if (typeof body.touser !== "string" || !body.touser) return err(40003, "invalid openid");
+        if (tapp.permissions === "unverified") return err(48001, "api unauthorized");
         if (tapp.customWindowClosed.has(body.touser))
           return err(45015, "response out of time limit or subscription is canceled");
         const refusal = tapp.behaviour.customRefusal;
         if (refusal) return err(refusal.errcode, refusal.errmsg);
+        const allowed = this.takeCustomAllowance(tapp, body.touser, now);
+        if (allowed !== true) return allowed;
         const type = body.msgtype as string;
         if (
           ![
@@ -301,6 +407,7 @@ export class FakeWeChatApi {
           return err(40008, "invalid message type");
         }
         tapp.sent.push({ path, body });
+        this.onAccountMessage?.({ appid: tapp.appid, openid: body.touser, via: "custom", body });
         return err(0, "ok");
       }
       case "/cgi-bin/message/template/send": {
@@ -310,7 +417,9 @@ export class FakeWeChatApi {
         if (typeof body.touser !== "string" || !body.touser) return err(40003, "invalid openid");
         if (typeof body.template_id !== "string" || !body.template_id.startsWith("tpl"))
           return err(40037, "invalid template_id");
+        if (tapp.permissions === "unverified") return err(48001, "api unauthorized");
         tapp.sent.push({ path, body });
+        this.onAccountMessage?.({ appid: tapp.appid, openid: body.touser, via: "template", body });
         // A 64-bit msgid written as a bare number, as WeChat does.
         const msgid = (9_007_199_254_740_993n + BigInt(tapp.sent.length)).toString();
         return json(`{"errcode":0,"errmsg":"ok","msgid":${msgid}}`);
@@ -318,6 +427,7 @@ export class FakeWeChatApi {
       case "/cgi-bin/user/info": {
         const openid = q.get("openid");
         if (!openid || !/^o[A-Za-z0-9_-]{5,}$/.test(openid)) return err(40003, "invalid openid");
+        if (tapp.followers.get(openid)?.subscribed === false) return json({ subscribe: 0, openid });
         return json({
           subscribe: 1,
           openid,
@@ -347,6 +457,58 @@ export class FakeWeChatApi {
     };
     this.tokens.set(token.value, token);
     return token;
+  }
+
+  /**
+   * A follower did something (WeChat's server tells the API so): a message
+   * opens 48 hours of 5 customer-service messages; a click, a subscribe or a
+   * scan allows 3 within a minute. Subscribing and unsubscribing are kept.
+   */
+  interaction(appid: string, openid: string, kind: "message" | "event", event?: string): void {
+    const app = this.apps.get(appid);
+    if (!app) return;
+    const follower = this.follower(app, openid);
+    const now = Date.now() + app.clockOffsetMs;
+    if (event === "subscribe") follower.subscribed = true;
+    if (event === "unsubscribe") follower.subscribed = false;
+    if (kind === "message") follower.grants.push({ until: now + 48 * HOUR, left: 5 });
+    else if (event === "CLICK" || event === "subscribe" || event === "SCAN")
+      follower.grants.push({ until: now + 60_000, left: 3 });
+  }
+
+  follower(app: App, openid: string): Follower {
+    let follower = app.followers.get(openid);
+    if (!follower) {
+      follower = { openid, subscribed: true, grants: [] };
+      app.followers.set(openid, follower);
+    }
+    return follower;
+  }
+
+  /** One customer-service message's allowance, or WeChat's refusal (45015 outside the window, 45047 past the quota). */
+  takeCustomAllowance(app: App, openid: string, realNow: number): true | Response {
+    if (!app.windowRules) return true;
+    const follower = app.followers.get(openid);
+    if (!follower || !follower.subscribed) return err(43004, "require subscribe");
+    const now = realNow + app.clockOffsetMs;
+    const open = follower.grants.filter((g) => g.until > now);
+    if (open.length === 0) return err(45015, "response out of time limit or subscription is canceled");
+    const grant = open.filter((g) => g.left > 0).sort((a, b) => a.until - b.until)[0];
+    if (!grant) return err(45047, "out of response count limit");
+    grant.left--;
+    return true;
+  }
+
+  /** Another server fetched the token: the current ones stop working, and new ones are issued. */
+  revokeTokens(app: App): void {
+    const now = Date.now();
+    for (const kind of ["classic", "stable"] as const) {
+      const current = app[kind];
+      if (current) {
+        current.revoked = true;
+        app[kind] = this.issue(app, kind, now);
+      }
+    }
   }
 
   /** Test control: POST http://fake.control/<verb> with a JSON body. */
