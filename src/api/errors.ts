@@ -86,3 +86,30 @@ export function deserializeError(e: SerializedError): Error {
       return new InternalError(e.name);
   }
 }
+
+/**
+ * What an operator can do about WeChat's errcode, for the answers of the
+ * admin routes (and the deployment check): the errcodes a new deployment
+ * meets first. (全局返回码说明)
+ */
+export function errcodeHint(errcode: number, errmsg: string): string | undefined {
+  switch (errcode) {
+    case 40164: {
+      const ip = /invalid ip ([0-9a-fA-F.:]+)/.exec(errmsg)?.[1];
+      return (
+        `WeChat refused the call from this server's IP address${ip ? ` (it saw ${ip})` : ""}: add it to the ` +
+        "IP whitelist (IP白名单: 微信开发者平台 → 我的业务 → 公众号 → 基本信息 → 开发信息). Workers have no fixed " +
+        "outgoing address: set WECHAT_API_BASE to a relay with a fixed IP, and whitelist that."
+      );
+    }
+    case 48001:
+      return "The account lacks the permission for this API: customer-service and template messages, parametric QR codes and web authorization need a verified account.";
+    case 40125:
+    case 40001:
+      return "WeChat refused the AppSecret or the token made with it: check WECHAT_APPSECRET (开发信息 → AppSecret).";
+    case 40013:
+      return "WeChat does not know this AppID: check WECHAT_APPID.";
+    default:
+      return undefined;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { InvalidInputError, UpstreamError, WeChatApiError } from "../api/errors";
+import { InvalidInputError, UpstreamError, WeChatApiError, errcodeHint } from "../api/errors";
 import { ConfigError } from "../config";
 import { describeError, log } from "../log";
 
@@ -14,7 +14,8 @@ export function jsonError(err: unknown, c: Context, area: string): Response {
   if (err instanceof InvalidInputError) return c.json({ error: "invalid_input", message: err.message }, 400);
   if (err instanceof WeChatApiError) {
     log(area, { path: c.req.path, outcome: "wechat_error", errcode: err.errcode });
-    return c.json({ error: "wechat_error", errcode: err.errcode, errmsg: err.errmsg }, 502);
+    const hint = errcodeHint(err.errcode, err.errmsg);
+    return c.json({ error: "wechat_error", errcode: err.errcode, errmsg: err.errmsg, ...(hint ? { hint } : {}) }, 502);
   }
   if (err instanceof UpstreamError) {
     log(area, { path: c.req.path, outcome: "upstream_error", upstream: err.kind, status: err.status });

@@ -1,7 +1,8 @@
 /**
- * Black box: starts the Worker the way `npm run dev` does (scripts/dev.mjs,
- * i.e. `wrangler dev` on workerd with local bindings), then plays WeChat over
- * real HTTP in all three modes. Runs in Node, outside the Worker. The Worker
+ * Black box: starts the Worker and the local WeChat the way `npm run dev`
+ * does (scripts/dev.mjs, i.e. two `wrangler dev` on workerd with local
+ * bindings), then plays WeChat over real HTTP in all three modes, by hand and
+ * through the local WeChat. Runs in Node, outside the Worker. The Worker
  * is the test Worker under the deployment's configuration, with explicit
  * vars (harness.ts' testWranglerConfig): an owner's bot and .dev.vars do not matter.
  */
@@ -16,20 +17,27 @@ const APPID = "wxblackbox00000001";
 
 let server: ChildProcess;
 let base = "";
+let wechat = "";
 let output = "";
 
 beforeAll(async () => {
   const port = await freePort();
-  const vars = { WECHAT_TOKEN: TOKEN, WECHAT_ENCODING_AES_KEY: AES_KEY, WECHAT_APPID: APPID };
+  const wechatPort = await freePort();
+  const vars = {
+    WECHAT_TOKEN: TOKEN,
+    WECHAT_ENCODING_AES_KEY: AES_KEY,
+    WECHAT_APPID: APPID,
+    WECHAT_APPSECRET: "bb-secret",
+  };
   const args = ["scripts/dev.mjs", "--config", testWranglerConfig(), "--port", String(port), "--ip", "127.0.0.1"];
-  args.push("--show-interactive-dev-session=false");
+  args.push("--wechat-port", String(wechatPort));
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   server = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 90_000);
     const onData = (d: Buffer) => {
       output += d.toString();
-      if (/Ready on http/.test(output)) {
+      if (/Local WeChat: http/.test(output)) {
         clearTimeout(timer);
         resolve();
       }
@@ -39,6 +47,7 @@ beforeAll(async () => {
     server.on("exit", (code) => reject(new Error(`wrangler dev exited ${code}:\n${output}`)));
   });
   base = `http://127.0.0.1:${port}`;
+  wechat = `http://127.0.0.1:${wechatPort}`;
 }, 120_000);
 
 afterAll(() => {
@@ -112,4 +121,17 @@ describe("wrangler dev, played by WeChat over HTTP", () => {
     q.set("signature", "0".repeat(40));
     expect((await fetch(`${base}/wechat?${q}`, { method: "POST", body: textXml("x") })).status).toBe(403);
   });
+
+  it("the local WeChat converses with the Worker in every mode, and serves its chat page", async () => {
+    const page = await fetch(`${wechat}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("本地微信");
+    for (const mode of ["plaintext", "compatible", "safe"]) {
+      const settings = { method: "PUT", body: JSON.stringify({ mode }) };
+      expect((await fetch(`${wechat}/api/settings`, settings)).status).toBe(200);
+      const body = JSON.stringify({ openid: "oDevServerFollower01", MsgType: "text", Content: `本地 ${mode}` });
+      const res = await fetch(`${wechat}/api/messages`, { method: "POST", body });
+      expect(await res.json()).toMatchObject({ error: null, shown: [{ from: "account", Content: `本地 ${mode}` }] });
+    }
+  }, 30_000);
 });

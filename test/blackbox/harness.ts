@@ -13,7 +13,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import type { FakeWeChatApi } from "../fakes/wechat-api";
+import type { FakeWeChatApi } from "../../local-wechat/api";
+import { createLocalWeChat } from "../../local-wechat/app";
 
 let config: string | undefined;
 
@@ -84,21 +85,85 @@ export async function startWorker(
   return { mf, url };
 }
 
-/** Serves a fake over real HTTP on loopback (for a browser, which cannot use an outbound hook). */
-export async function serveFake(fake: FakeWeChatApi): Promise<{ server: Server; url: string }> {
+/** Serves a fetch handler over real HTTP on loopback, answers streamed (server-sent events arrive as sent). */
+export async function serveFetch(
+  handler: (request: Request) => Response | Promise<Response>,
+): Promise<{ server: Server; url: string }> {
   const server = createHttpServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = chunks.length ? Buffer.concat(chunks) : undefined;
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
     const request = new Request(`http://${req.headers.host}${req.url}`, {
       method: req.method,
       headers: req.headers as Record<string, string>,
       body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
+      signal: abort.signal,
     });
-    const response = await fake.fetch(request);
+    const response = await handler(request);
     res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    if (!response.body) return void res.end();
+    const reader = response.body.getReader();
+    res.on("close", () => void reader.cancel().catch(() => {}));
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) break;
+      res.write(value);
+    }
+    res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+/** Serves a fake over real HTTP on loopback (for a browser, which cannot use an outbound hook). */
+export function serveFake(fake: FakeWeChatApi): Promise<{ server: Server; url: string }> {
+  return serveFetch((request) => fake.fetch(request));
+}
+
+export const LOCAL_ACCOUNT = {
+  token: "local-wechat-token",
+  encodingAESKey: "bG9jYWwtd2VjaGF0LWtleS0wMTIzNDU2Nzg5YWJjZGU",
+  appId: "wxlocalwechat00001",
+  appSecret: "local-wechat-secret",
+  originalId: "gh_local0wechat",
+  adminToken: "local-admin-token",
+};
+
+/**
+ * The account's test Worker (Miniflare, the deployable bundle) and the local
+ * WeChat (in this process, over loopback HTTP) pointed at each other, as
+ * `npm run dev` points them: the Worker calls the local WeChat for WeChat's
+ * API and web authorization; the local WeChat pushes followers' messages to
+ * the Worker. `tryMs` is WeChat's wait for one try (5000).
+ */
+export async function startLocalWeChat(opts: { tryMs?: number; bindings?: Record<string, string> } = {}) {
+  const a = LOCAL_ACCOUNT;
+  const account = {
+    url: "",
+    token: a.token,
+    encodingAESKey: a.encodingAESKey,
+    appId: a.appId,
+    originalId: a.originalId,
+  };
+  const local = createLocalWeChat({ account, appSecret: a.appSecret, tryMs: opts.tryMs });
+  const wechat = await serveFetch(local.fetch);
+  const worker = await startWorker({
+    WECHAT_APPID: a.appId,
+    WECHAT_APPSECRET: a.appSecret,
+    WECHAT_TOKEN: a.token,
+    WECHAT_ENCODING_AES_KEY: a.encodingAESKey,
+    ADMIN_TOKEN: a.adminToken,
+    SESSION_SECRET: "local-wechat-session-secret-0123456789abcdef",
+    WECHAT_API_BASE: wechat.url,
+    WECHAT_OAUTH_BASE: wechat.url,
+    ...opts.bindings,
+  });
+  account.url = `${worker.url}/wechat`;
+  const close = async () => {
+    await worker.mf.dispose();
+    await new Promise((resolve) => wechat.server.close(resolve));
+  };
+  return { local, wechatUrl: wechat.url, workerUrl: worker.url, close };
 }

@@ -2,7 +2,7 @@
  * What keeps the framework's tests and the Worker apart from what an owner
  * edits and from development tooling: no framework test imports src/bot/, and
  * the production bundle (`wrangler deploy --dry-run` of wrangler.toml's main)
- * carries neither the test helper nor the test bot.
+ * carries neither the test helper, the test bot, nor the local WeChat.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
@@ -22,7 +22,7 @@ describe("layout", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("the production bundle holds nothing of the tests", () => {
+  it("the production bundle holds nothing of the tests or the local WeChat", () => {
     const outdir = mkdtempSync(join(tmpdir(), "wechat-edge-prod-"));
     execFileSync(
       process.execPath,
@@ -37,5 +37,9 @@ describe("layout", () => {
     expect(bundle).not.toContain("testWeChat");
     expect(bundle).not.toContain("TestWeChat");
     expect(bundle).not.toContain("testBot");
+    // The local WeChat (local-wechat/) is development tooling.
+    expect(bundle).not.toContain("FakeWeChatApi");
+    expect(bundle).not.toContain("createLocalWeChat");
+    expect(bundle).not.toContain("renderSVG");
   }, 60_000);
 });
